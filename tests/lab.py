@@ -1,0 +1,119 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for tests that use the lab (see docs/developing.md).
+
+``lab_env()`` reads ``.lab/lab.env``; ``run_playbook()`` runs ``ansible-playbook`` against the
+lab inventory and returns the per-task results parsed from the ``json`` callback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB_ENV = os.path.join(ROOT, ".lab", "lab.env")
+INVENTORY = os.path.join(ROOT, "lab", "inventory.yml")
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+BIN = os.path.dirname(sys.executable)
+
+
+class LabDown(RuntimeError):
+    pass
+
+
+def lab_env():
+    """Return the lab's facts as a dict, or raise LabDown when the lab was never started."""
+    if not os.path.exists(LAB_ENV):
+        raise LabDown("the lab is not up (%s missing): run `make lab-up`" % LAB_ENV)
+    env = {}
+    with open(LAB_ENV, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def ansible_env(extra=None):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=BIN + os.pathsep + env.get("PATH", ""),
+    )
+    env.update(extra or {})
+    return env
+
+
+class PlaybookRun:
+    def __init__(self, proc, data):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.data = data
+
+    @property
+    def stats(self):
+        return (self.data or {}).get("stats", {})
+
+    def changed(self, host=None):
+        return sum(v.get("changed", 0) for h, v in self.stats.items() if host in (None, h))
+
+    def failed(self, host=None):
+        return sum(v.get("failures", 0) + v.get("unreachable", 0) for h, v in self.stats.items() if host in (None, h))
+
+    def task_results(self, name, host=None):
+        """Results of every task whose name equals ``name`` (a list of per-host dicts)."""
+        out = []
+        for play in (self.data or {}).get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name:
+                    for h, res in task["hosts"].items():
+                        if host in (None, h):
+                            out.append(res)
+        return out
+
+    def explain(self):
+        return "rc=%s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (self.rc, self.stdout[-20000:], self.stderr[-5000:])
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, limit=None, inventory=INVENTORY,
+                 env=None, timeout=1200, args=()):
+    """Run a playbook (a path, or YAML text) and return a :class:`PlaybookRun`."""
+    tmp = None
+    if "\n" in playbook:
+        tmp = tempfile.NamedTemporaryFile("w", suffix=".yml", dir=os.path.join(ROOT, ".build"), delete=False)
+        tmp.write(playbook)
+        tmp.close()
+        playbook = tmp.name
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if limit:
+        cmd += ["--limit", limit]
+    cmd += list(args)
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(dict(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **(env or {}))),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    finally:
+        if tmp:
+            os.unlink(tmp.name)
+    try:
+        data = json.loads(proc.stdout[proc.stdout.index("{"):]) if "{" in proc.stdout else None
+    except ValueError:
+        data = None
+    return PlaybookRun(proc, data)
