@@ -1,0 +1,25 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures for tests that use the lab started by ``make lab-up``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from lab import LabDown, lab_env as _lab_env  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab's facts (``.lab/lab.env``). Fails, never skips, when the lab is down:
+    ``make test`` starts it, so a missing lab is a real failure."""
+    try:
+        return _lab_env()
+    except LabDown as exc:
+        pytest.fail(str(exc))
