@@ -1,0 +1,136 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection as users meet it: action groups, ansible-doc, the built artifact."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+MODULES_DIR = os.path.join(ROOT, "plugins", "modules")
+
+# Which action group a module belongs to, by name. A module that matches no rule must be
+# listed in UNGROUPED with the reason it has no group.
+GROUP_RULES = [
+    ("lightsail_", "lightsail"),
+    ("gpu_", "k8s"),
+    ("oss_", "aliyun"),
+    ("ots_", "aliyun"),
+    ("fc_", "aliyun"),
+    ("ram_", "aliyun"),
+    ("deploy_", "deploy"),
+    ("health_check", "deploy"),
+    ("docker_monitor_info", "deploy"),
+]
+UNGROUPED = {
+    "nvidia_gpu_facts": "runs on a GPU host, talks to no API with shared credentials",
+    "notify": "webhook sender used by every family; it has no credentials to share",
+}
+
+
+def modules():
+    return sorted(f[:-3] for f in os.listdir(MODULES_DIR) if f.endswith(".py") and not f.startswith("_"))
+
+
+def runtime():
+    with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def group_members(group):
+    return [m for m in runtime()["action_groups"][group] if isinstance(m, str)]
+
+
+def expected_group(name):
+    for prefix, group in GROUP_RULES:
+        if name.startswith(prefix):
+            return group
+    return None
+
+
+def test_runtime_requires_ansible():
+    assert runtime()["requires_ansible"] == ">=2.17.0"
+
+
+def test_groups_extend_the_amazon_and_kubernetes_groups():
+    groups = runtime()["action_groups"]
+    extends = {g: [e for m in v if isinstance(m, dict) for e in m.get("metadata", {}).get("extend_group", [])] for g, v in groups.items()}
+    assert extends["lightsail"] == ["amazon.aws.aws"]
+    assert extends["k8s"] == ["kubernetes.core.k8s"]
+    assert {"lightsail", "k8s", "aliyun", "deploy"} <= set(groups)
+
+
+@pytest.mark.parametrize("name", modules())
+def test_module_is_in_its_action_group(name):
+    groups = runtime()["action_groups"]
+    member_of = sorted(g for g, v in groups.items() if name in v)
+    want = expected_group(name)
+    if want is None:
+        if name in UNGROUPED:
+            assert member_of == [], "%s is listed as ungrouped but is in %s" % (name, member_of)
+            return
+        # A family of its own (e.g. panel modules) is fine if it has a group.
+        assert len(member_of) == 1, "%s matches no family rule and is in no group; add it to a group or UNGROUPED" % name
+        return
+    assert member_of == [want], "%s must be in group %s, is in %s" % (name, want, member_of)
+
+
+def test_groups_name_only_existing_modules():
+    existing = set(modules())
+    for group, members in runtime()["action_groups"].items():
+        for member in members:
+            if isinstance(member, str):
+                assert member in existing, "group %s lists %s, which is not a module" % (group, member)
+
+
+def test_ansible_doc_renders_every_plugin():
+    """ansible-doc's metadata dump of the whole collection: no plugin may fail to document."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    proc = subprocess.run([os.path.join(BIN, "ansible-doc"), "--metadata-dump", "--no-fail-on-errors", "opsforge.infra"],
+                          capture_output=True, text=True, env=env, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    dump = json.loads(proc.stdout)["all"]
+    errors = {"%s %s" % (ptype, name): doc["error"] for ptype, plugins in dump.items() for name, doc in plugins.items() if "error" in doc}
+    assert errors == {}
+    documented = {name.split(".")[-1] for name in dump["module"]}
+    assert documented == set(modules())
+    for ptype in ("inventory", "callback", "lookup", "filter"):
+        folder = os.path.join(ROOT, "plugins", ptype)
+        if os.path.isdir(folder):
+            files = {f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")}
+            assert files <= {n.split(".")[-1] for n in dump.get(ptype, {})}, ptype
+
+
+@pytest.mark.parametrize("name", ["lightsail_instance", "gpu_environment", "deploy_docker", "oss_bucket"])
+def test_ansible_doc_text_for_a_module_of_each_family(name):
+    if name not in modules():
+        pytest.fail("%s is missing" % name)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    proc = subprocess.run([os.path.join(BIN, "ansible-doc"), "opsforge.infra.%s" % name], capture_output=True, text=True, env=env,
+                          check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "EXAMPLES:" in proc.stdout and "RETURN VALUES:" in proc.stdout
+
+
+def test_galaxy_build_leaves_out_what_is_not_the_collection(tmp_path):
+    proc = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(tmp_path)],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (artifact,) = list(tmp_path.glob("opsforge-infra-*.tar.gz"))
+    with tarfile.open(artifact) as tar:
+        names = tar.getnames()
+    top = {n.split("/", 1)[0] for n in names}
+    for excluded in ("terraform", "fc_functions", "benchmarks", "lab", ".lab", ".venv", ".build", ".cache", ".git", "collections"):
+        assert excluded not in top, excluded
+    assert {"MANIFEST.json", "FILES.json", "README.md", "meta", "plugins"} <= top
+    assert "plugins/modules/lightsail_instance.py" in names
+    assert not [n for n in names if "__pycache__" in n]
