@@ -28,6 +28,18 @@ PY
 )
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$root/lab/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+# The collections ours depends on must sit beside it for the import and doc tests.
+"$venv/bin/python" - "$root/galaxy.yml" "$work/ansible_collections" <<'PY'
+import os, sys, yaml, ansible_collections
+deps = yaml.safe_load(open(sys.argv[1]))["dependencies"]
+site = [p for p in ansible_collections.__path__ if "site-packages" in p][0]
+for fqcn in list(deps) + ["ansible.posix", "ansible.utils"]:
+    ns, name = fqcn.split(".")
+    os.makedirs(os.path.join(sys.argv[2], ns), exist_ok=True)
+    link = os.path.join(sys.argv[2], ns, name)
+    if not os.path.exists(link):
+        os.symlink(os.path.join(site, ns, name), link)
+PY
 cd "$dest"
 # A git repo lets ansible-test list the files exactly as we copied them.
 git init -q . && git add -A >/dev/null && git -c user.name=sanity -c user.email=sanity@localhost commit -q -m sanity >/dev/null
