@@ -1,0 +1,323 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
+# without notice. Do not import it from other collections.
+
+"""``gpu_workspace``: a team's namespace with quota, defaults, members and isolation.
+
+Objects (all labelled ``app.kubernetes.io/managed-by: opsforge`` and
+``opsforge.io/workspace: <name>``): the Namespace, ResourceQuota ``opsforge-quota``,
+LimitRange ``opsforge-defaults``, one RoleBinding ``opsforge-member-<kind>-<name>`` per
+member and NetworkPolicy ``opsforge-isolation``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import clean, ensure, parse_quantity
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MEMBER_KINDS = {"user": "User", "group": "Group", "serviceaccount": "ServiceAccount"}
+MEMBER_ROLES = ("admin", "edit", "view")
+
+
+def validate_name(value, what, max_len=63):
+    if not value or len(value) > max_len or not DNS_LABEL.match(value):
+        raise K8sError("%s %r is not a valid name: lowercase letters, digits and '-', at most %d characters,"
+                       " starting and ending with a letter or digit" % (what, value, max_len))
+
+
+def _quantity(value, what):
+    try:
+        parse_quantity(value)
+    except ValueError as exc:
+        raise K8sError("%s: %s" % (what, exc)) from None
+    return str(value)
+
+
+def build_quota(workspace, namespace, quota):
+    """ResourceQuota ``spec.hard`` from the module's ``quota`` option (``None`` -> no quota)."""
+    if quota is None:
+        return None
+    hard = {}
+    for key, count in sorted((quota.get("gpus") or {}).items()):
+        if not C.is_gpu_resource(key):
+            raise K8sError("quota.gpus key %r is not a GPU resource key (nvidia.com/gpu, nvidia.com/mig-<profile>,"
+                           " nvidia.com/gpu.shared)" % key)
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            raise K8sError("quota.gpus[%s] must be a whole number, got %r" % (key, count)) from None
+        if count < 0:
+            raise K8sError("quota.gpus[%s] must be 0 or more" % key)
+        hard["requests.%s" % key] = str(count)
+    for option, key in (("cpu", "requests.cpu"), ("memory", "requests.memory"), ("storage", "requests.storage"),
+                        ("pods", "pods"), ("persistent_volume_claims", "persistentvolumeclaims")):
+        if quota.get(option) is not None:
+            hard[key] = _quantity(quota[option], "quota.%s" % option)
+    return {
+        "apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": {"name": C.QUOTA_NAME, "namespace": namespace, "labels": _labels(workspace)},
+        "spec": {"hard": hard},
+    }
+
+
+def build_limit_range(workspace, namespace, defaults):
+    if defaults is None:
+        return None
+    default, request, maximum = {}, {}, {}
+    for option, target, key in (("cpu", default, "cpu"), ("memory", default, "memory"),
+                                ("request_cpu", request, "cpu"), ("request_memory", request, "memory"),
+                                ("max_cpu", maximum, "cpu"), ("max_memory", maximum, "memory")):
+        if defaults.get(option) is not None:
+            target[key] = _quantity(defaults[option], "limit_range.%s" % option)
+    limit = {"type": "Container"}
+    if default:
+        limit["default"] = default
+    if request:
+        limit["defaultRequest"] = request
+    if maximum:
+        limit["max"] = maximum
+    return {
+        "apiVersion": "v1", "kind": "LimitRange",
+        "metadata": {"name": C.LIMITRANGE_NAME, "namespace": namespace, "labels": _labels(workspace)},
+        "spec": {"limits": [limit]},
+    }
+
+
+def member_binding_name(kind, name):
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:40] or "member"
+    return "%s%s-%s" % (C.ROLEBINDING_PREFIX, kind.lower(), slug)
+
+
+def build_role_bindings(workspace, namespace, members):
+    out = {}
+    for member in members or []:
+        kind = MEMBER_KINDS.get(str(member.get("kind", "user")).lower())
+        if kind is None:
+            raise K8sError("members: kind %r must be one of user, group, serviceaccount" % member.get("kind"))
+        role = member.get("role") or "edit"
+        if role not in MEMBER_ROLES:
+            raise K8sError("members: role %r for %s must be one of admin, edit, view" % (role, member.get("name")))
+        subject = {"kind": kind, "name": member["name"]}
+        if kind == "ServiceAccount":
+            subject["namespace"] = member.get("namespace") or namespace
+        else:
+            subject["apiGroup"] = "rbac.authorization.k8s.io"
+        name = member_binding_name(kind, member["name"])
+        if name in out:
+            raise K8sError("members: %s %s is listed twice" % (kind, member["name"]))
+        labels = _labels(workspace)
+        labels["opsforge.io/role"] = role
+        out[name] = {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [subject],
+        }
+    return out
+
+
+def build_network_policy(workspace, namespace, isolation):
+    """Ingress only from pods of the workspace and from the namespaces in ``allow_from``."""
+    if not isolation or not isolation.get("enabled", True):
+        return None
+    sources = [{"podSelector": {}}]
+    for other in isolation.get("allow_from_namespaces") or []:
+        sources.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other}}})
+    rule = {"from": sources}
+    return {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": C.NETWORKPOLICY_NAME, "namespace": namespace, "labels": _labels(workspace)},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]},
+    }
+
+
+def build_namespace(workspace, namespace, labels=None, annotations=None):
+    all_labels = dict(labels or {})
+    all_labels.update(C.namespace_labels(workspace))
+    meta = {"name": namespace, "labels": all_labels}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def _labels(workspace):
+    return {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE, C.WORKSPACE_LABEL: workspace}
+
+
+def build_all(params):
+    """Every object of the workspace as desired by ``params`` (raises K8sError on bad input)."""
+    workspace = params["name"]
+    validate_name(workspace, "workspace", max_len=60)
+    namespace = C.workspace_namespace(workspace, params.get("namespace"))
+    validate_name(namespace, "namespace")
+    return {
+        "namespace": namespace,
+        "Namespace": build_namespace(workspace, namespace, params.get("labels"), params.get("annotations")),
+        "ResourceQuota": build_quota(workspace, namespace, params.get("quota")),
+        "LimitRange": build_limit_range(workspace, namespace, params.get("limit_range")),
+        "RoleBinding": build_role_bindings(workspace, namespace, params.get("members")),
+        "NetworkPolicy": build_network_policy(workspace, namespace, params.get("network_isolation")),
+    }
+
+
+def normalize_workspace(workspace, namespace, ns_obj, quota, limit_range, bindings, policy, environments=None):
+    """The ``workspace`` return value (and diff side) from live or desired objects."""
+    if ns_obj is None:
+        return None
+    members = []
+    for binding in sorted(bindings, key=lambda b: b["metadata"]["name"]):
+        for subject in binding.get("subjects") or []:
+            members.append({"name": subject.get("name"), "kind": subject.get("kind"),
+                            "role": (binding.get("roleRef") or {}).get("name")})
+    out = {
+        "name": workspace,
+        "namespace": namespace,
+        "labels": dict((ns_obj.get("metadata") or {}).get("labels") or {}),
+        "phase": (ns_obj.get("status") or {}).get("phase", "Active"),
+        "quota": dict((quota or {}).get("spec", {}).get("hard") or {}) if quota else None,
+        "quota_used": dict((quota or {}).get("status", {}).get("used") or {}) if quota else None,
+        "limit_range": ((limit_range or {}).get("spec", {}).get("limits") or [None])[0] if limit_range else None,
+        "members": members,
+        "network_isolation": policy is not None,
+    }
+    out["labels"].pop("kubernetes.io/metadata.name", None)
+    if environments is not None:
+        out["environments"] = sorted(environments)
+    return out
+
+
+class WorkspaceService:
+    def __init__(self, api):
+        self.api = api
+
+    def _live(self, workspace, namespace):
+        ns_obj = self.api.get("Namespace", namespace)
+        if ns_obj is None:
+            return None
+        owner = ((ns_obj.get("metadata") or {}).get("labels") or {}).get(C.WORKSPACE_LABEL)
+        if owner != workspace:
+            raise K8sError("Namespace %s exists but is not workspace %s (label %s=%r); refusing to take it over"
+                           % (namespace, workspace, C.WORKSPACE_LABEL, owner))
+        selector = C.selector({C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE, C.WORKSPACE_LABEL: workspace})
+        bindings = [b for b in self.api.list("RoleBinding", namespace, label_selector=selector)
+                    if b["metadata"]["name"].startswith(C.ROLEBINDING_PREFIX)]
+        envs = self.api.list("StatefulSet", namespace, label_selector=C.environment_selector(workspace=workspace))
+        return {
+            "Namespace": ns_obj,
+            "ResourceQuota": self.api.get("ResourceQuota", C.QUOTA_NAME, namespace),
+            "LimitRange": self.api.get("LimitRange", C.LIMITRANGE_NAME, namespace),
+            "RoleBinding": {b["metadata"]["name"]: b for b in bindings},
+            "NetworkPolicy": self.api.get("NetworkPolicy", C.NETWORKPOLICY_NAME, namespace),
+            "environments": [e["metadata"]["name"] for e in envs],
+        }
+
+    @staticmethod
+    def _view(workspace, namespace, objs):
+        if objs is None:
+            return None
+        return normalize_workspace(workspace, namespace, objs["Namespace"], objs["ResourceQuota"], objs["LimitRange"],
+                                   list(objs["RoleBinding"].values()), objs["NetworkPolicy"], objs.get("environments"))
+
+    def present(self, params):
+        desired = build_all(params)
+        workspace, namespace = params["name"], desired["namespace"]
+        live = self._live(workspace, namespace)
+        before = self._view(workspace, namespace, live)
+        if live is not None and (live["Namespace"].get("status") or {}).get("phase") == "Terminating":
+            raise K8sError("Namespace %s is being deleted; wait until it is gone before re-creating workspace %s"
+                           % (namespace, workspace))
+        changed = False
+        ns_changed, dummy, ns_after = ensure(self.api, "Namespace", desired["Namespace"])
+        changed |= ns_changed
+        # A namespace that does not exist yet cannot hold dry-run children: predict them.
+        predict = self.api.dry_run and live is None
+        result = {"Namespace": ns_after, "RoleBinding": {}}
+        for kind in ("ResourceQuota", "LimitRange", "NetworkPolicy"):
+            want = desired[kind]
+            current = live[kind] if live else None
+            if want is None:
+                if current is not None and kind == "NetworkPolicy" and params.get("network_isolation") is not None:
+                    self.api.delete(kind, current["metadata"]["name"], namespace)
+                    changed = True
+                    result[kind] = None
+                else:
+                    result[kind] = current
+                continue
+            if predict:
+                changed, result[kind] = True, want
+                continue
+            obj_changed, dummy, after = ensure(self.api, kind, want, namespace, replace_paths=_replace_paths(kind))
+            changed |= obj_changed
+            result[kind] = after
+        live_bindings = live["RoleBinding"] if live else {}
+        for name, want in desired["RoleBinding"].items():
+            if predict:
+                changed, result["RoleBinding"][name] = True, want
+                continue
+            current = live_bindings.get(name)
+            if current is not None and current.get("roleRef") != want["roleRef"]:
+                # roleRef is immutable: replace the binding.
+                self.api.delete("RoleBinding", name, namespace)
+                current = None
+                changed = True
+                if self.api.dry_run:
+                    result["RoleBinding"][name] = want
+                    continue
+            if current is None:
+                result["RoleBinding"][name] = self.api.create("RoleBinding", want, namespace) or want
+                changed = True
+            else:
+                obj_changed, dummy, after = ensure(self.api, "RoleBinding", want, namespace)
+                changed |= obj_changed
+                result["RoleBinding"][name] = after
+        if params.get("purge_members", True):
+            for name in sorted(set(live_bindings) - set(desired["RoleBinding"])):
+                self.api.delete("RoleBinding", name, namespace)
+                changed = True
+        else:
+            for name in set(live_bindings) - set(desired["RoleBinding"]):
+                result["RoleBinding"][name] = live_bindings[name]
+        result["environments"] = live["environments"] if live else []
+        after = self._view(workspace, namespace, result)
+        if not self.api.dry_run and changed:
+            after = self._view(workspace, namespace, self._live(workspace, namespace))
+        return changed, before, after
+
+    def absent(self, params):
+        workspace = params["name"]
+        validate_name(workspace, "workspace", max_len=60)
+        namespace = C.workspace_namespace(workspace, params.get("namespace"))
+        live = self._live(workspace, namespace)
+        before = self._view(workspace, namespace, live)
+        if live is None:
+            return False, None, None
+        if (live["Namespace"].get("status") or {}).get("phase") == "Terminating":
+            return False, before, None
+        if live["environments"] and not params.get("force"):
+            raise K8sError("Workspace %s still has %d environment(s): %s. Delete them first or set force=true"
+                           % (workspace, len(live["environments"]), ", ".join(sorted(live["environments"]))),
+                           details={"environments": sorted(live["environments"])})
+        self.api.delete("Namespace", namespace, propagation="Foreground")
+        return True, before, None
+
+
+def _replace_paths(kind):
+    if kind == "ResourceQuota":
+        return (("spec", "hard"),)
+    return ()
+
+
+def all_manifests(params):
+    """Every manifest ``present`` would send, for schema validation in tests."""
+    desired = build_all(params)
+    out = [desired["Namespace"]]
+    out.extend(o for o in (desired["ResourceQuota"], desired["LimitRange"], desired["NetworkPolicy"]) if o)
+    out.extend(desired["RoleBinding"].values())
+    return [clean(o) for o in out]

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gpu_environment_info
+short_description: List GPU development environments
+version_added: 0.1.0
+description:
+  - Lists the environments made by M(opsforge.infra.gpu_environment), in one workspace or in all of them,
+    with their state, GPUs, image, runtime, lifecycle and access information.
+  - Uses three list calls (StatefulSets, Pods, Services) whatever the number of environments, plus one for
+    Nodes when a NodePort Service needs a node address.
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Read only.
+  diff_mode:
+    support: none
+    description: Read only, nothing to compare.
+  idempotent:
+    support: full
+    description: Read only.
+options:
+  workspace:
+    description: Only environments of this workspace. All workspaces when omitted.
+    type: str
+  namespace:
+    description: Namespace to look in (defaults to C(ws-<workspace>) with O(workspace), else all namespaces).
+    type: str
+  name:
+    description: Only the environment of this name.
+    type: str
+  owner:
+    description: Only environments of this owner.
+    type: str
+  state:
+    description: Only environments in these states.
+    type: list
+    elements: str
+    choices: [running, starting, pending, failed, stopping, stopped]
+seealso:
+  - module: opsforge.infra.gpu_environment
+"""
+
+EXAMPLES = r"""
+- name: Everything running in the vision workspace
+  opsforge.infra.gpu_environment_info:
+    workspace: vision
+    state: [running]
+  register: envs
+
+- name: GPUs in use per owner
+  ansible.builtin.debug:
+    msg: "{{ item.owner }} uses {{ item.gpus }} x {{ item.gpu_model | default('any', true) }}"
+  loop: "{{ envs.environments }}"
+  loop_control:
+    label: "{{ item.name }}"
+"""
+
+RETURN = r"""
+environments:
+  description:
+    - The environments, sorted by namespace and name. Each item has the keys of RV(opsforge.infra.gpu_environment#module:environment).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "alice-dev", "namespace": "ws-vision", "workspace": "vision", "owner": "alice", "state": "running",
+            "gpus": 2, "resource_key": "nvidia.com/gpu", "gpu_model": "NVIDIA-A100-SXM4-80GB", "image": "pytorch:2.4",
+            "runtime_seconds": 5400, "access": {"service_type": "ClusterIP", "host": "alice-dev.ws-vision.svc"}}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import list_environments  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+
+
+def main():
+    spec = ArgumentSpec(dict(
+        workspace=dict(type="str"),
+        namespace=dict(type="str"),
+        name=dict(type="str"),
+        owner=dict(type="str"),
+        state=dict(type="list", elements="str",
+                   choices=["running", "starting", "pending", "failed", "stopping", "stopped"]),
+    )).merge(AUTH_SPEC)
+    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    params = module.params
+    namespace = params["namespace"]
+    if params["workspace"] and not namespace:
+        namespace = C.workspace_namespace(params["workspace"])
+    try:
+        envs = list_environments(get_api(module), namespace=namespace, workspace=params["workspace"],
+                                 name=params["name"], owner=params["owner"])
+    except K8sError as err:
+        module.fail_json(**err.fail_kwargs())
+    if params["state"]:
+        envs = [e for e in envs if e["state"] in params["state"]]
+    module.exit_json(changed=False, environments=envs)
+
+
+if __name__ == "__main__":
+    main()

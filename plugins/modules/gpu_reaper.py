@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gpu_reaper
+short_description: Stop idle or expired GPU environments after a warning, and sweep leaked objects
+version_added: 1.0.0
+description:
+  - Finds running environments (StatefulSets labelled C(app.kubernetes.io/managed-by=opsforge)) that are
+    B(idle) (the highest C(DCGM_FI_DEV_GPU_UTIL) of their pod over O(idle_minutes), queried from Prometheus,
+    is below O(idle_threshold), and they have run O(min_runtime_minutes) and the whole idle window) or
+    past their B(maximum lifetime) (annotation C(opsforge.io/max-lifetime), else O(max_lifetime)), counted
+    from their last start.
+  - The first run that finds one B(warns) (a notification through O(notify), and the annotations
+    C(opsforge.io/reaper-warning) and C(opsforge.io/notice) on the StatefulSet). A run at least
+    O(grace_minutes) later that still finds it idle, or a run after its lifetime ended, B(stops) it, with
+    replicas 0, a C(stopped) lifecycle event (for metering) and C(opsforge.io/stopped-by=reaper:idle)
+    or C(reaper:lifetime). Activity after a warning clears it.
+  - The annotation C(opsforge.io/idle-policy) (JSON with C(enabled), C(threshold), C(idle_minutes),
+    C(grace_minutes), C(min_runtime_minutes)) overrides the idle options per environment.
+  - With O(sweep_leaks), deletes Services whose environment no longer exists, marks such PVCs with
+    C(opsforge.io/orphaned-at) and deletes them after O(pvc_retention), and deletes environments in
+    workspace namespaces that are being deleted.
+  - One run makes four list calls and one Prometheus query per distinct idle window, whatever the
+    number of environments. Made to run from an AWX schedule (see C(playbooks/gpu_nightly_reaper.yml)).
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Returns exactly the actions a real run would take at that instant; sends and writes nothing.
+  diff_mode:
+    support: full
+    description: Before and after state of each object acted on (running, warned, stopped, orphaned, absent).
+  idempotent:
+    support: partial
+    description: A second run right after the first changes nothing; later runs act as time passes (that is the point).
+options:
+  prometheus_url:
+    description: Base URL of the Prometheus that scrapes the DCGM exporter. Required when O(idle_detection=true).
+    type: str
+  prometheus_token:
+    description: Bearer token for Prometheus.
+    type: str
+  prometheus_validate_certs:
+    description: Verify Prometheus' TLS certificate.
+    type: bool
+    default: true
+  idle_detection:
+    description: Stop idle environments. V(false) leaves only lifetime stops and leak sweeping.
+    type: bool
+    default: true
+  idle_threshold:
+    description: GPU utilisation in percent under which an environment counts as idle.
+    type: float
+    default: 5.0
+  idle_minutes:
+    description: How long the utilisation must stay under O(idle_threshold).
+    type: int
+    default: 60
+  grace_minutes:
+    description: Time between the warning and the stop.
+    type: int
+    default: 30
+  min_runtime_minutes:
+    description: Environments that started less than this ago are never stopped for idleness.
+    type: int
+    default: 60
+  max_lifetime:
+    description: Default maximum lifetime (V(8h), V(2d), V(1h30m)) for environments without C(opsforge.io/max-lifetime).
+    type: str
+  sweep_leaks:
+    description: Delete orphaned Services and PVCs, and environments of workspaces being deleted.
+    type: bool
+    default: true
+  pvc_retention:
+    description: How long an orphaned PVC (a kept home volume) stays after it was first found orphaned.
+    type: str
+    default: 7d
+  metric:
+    description: The utilisation metric.
+    type: str
+    default: DCGM_FI_DEV_GPU_UTIL
+  pod_label:
+    description: Label of O(metric) naming the pod (V(exported_pod) when Prometheus renamed it).
+    type: str
+    default: pod
+  namespace_label:
+    description: Label of O(metric) naming the namespace (V(exported_namespace) when Prometheus renamed it).
+    type: str
+    default: namespace
+  extra_selector:
+    description: More PromQL label matchers for O(metric), for example V(cluster="prod").
+    type: str
+    default: ""
+  cluster_name:
+    description: Name shown in the notification title.
+    type: str
+  notify:
+    description: Where warnings and stops are announced (see M(opsforge.infra.notify)). No notification when omitted.
+    type: dict
+    suboptions:
+      kind:
+        description: Webhook flavour.
+        type: str
+        required: true
+        choices: [feishu, dingtalk, slack, generic]
+      url:
+        description: Webhook URL (holds a token; never logged).
+        type: str
+        required: true
+      secret:
+        description: Signing secret.
+        type: str
+      retries:
+        description: Retries of the notification.
+        type: int
+        default: 3
+notes:
+  - The notification is sent before anything is changed; when it cannot be delivered the task fails and nothing is stopped.
+  - RBAC needed cluster-wide - list namespaces; list, patch and delete StatefulSets; list and delete Services;
+    list, patch and delete PersistentVolumeClaims.
+"""
+
+EXAMPLES = r"""
+- name: Nightly reaper (check mode first to see what it would do)
+  opsforge.infra.gpu_reaper:
+    prometheus_url: http://prometheus.monitoring:9090
+    idle_threshold: 5
+    idle_minutes: 120
+    grace_minutes: 60
+    max_lifetime: 3d
+    notify:
+      kind: feishu
+      url: "{{ vault_feishu_webhook }}"
+      secret: "{{ vault_feishu_secret }}"
+  check_mode: true
+
+- name: Only lifetimes and leaks, no Prometheus
+  opsforge.infra.gpu_reaper:
+    idle_detection: false
+    max_lifetime: 12h
+"""
+
+RETURN = r"""
+reaper:
+  description: What the run found and did (or would do in check mode).
+  returned: always
+  type: dict
+  contains:
+    now:
+      description: The instant the decisions were made for.
+      type: str
+      sample: "2026-11-23T02:00:00Z"
+    actions:
+      description:
+        - Every action, in order. C(action) is V(warn), V(stop), V(clear-warning), V(delete), V(mark) or V(unmark);
+          C(kind), C(namespace), C(name) name the object; C(reason) is V(idle), V(lifetime), V(orphaned),
+          V(workspace-deleting) or V(adopted); C(message) explains it.
+      type: list
+      elements: dict
+      sample:
+        - {action: stop, kind: StatefulSet, namespace: ws-ml, name: alice-dev, workspace: ml, environment: alice-dev,
+           owner: alice, reason: idle, stopped_by: "reaper:idle", gpu_utilization_max: 0.0, idle_minutes: 60, threshold: 5.0,
+           message: "GPU utilisation at most 0.0 % over the last 60 minutes (threshold 5.0 %)"}
+    warned:
+      description: Environments warned (C(namespace/name)).
+      type: list
+      elements: str
+    stopped:
+      description: Environments stopped.
+      type: list
+      elements: str
+    deleted:
+      description: Objects deleted (C(Kind namespace/name)).
+      type: list
+      elements: str
+    waiting:
+      description: Environments already warned whose grace period has not ended.
+      type: list
+      elements: dict
+    unknown_utilization:
+      description: Running environments old enough to judge but without utilisation data (never stopped for idleness).
+      type: list
+      elements: str
+    problems:
+      description: Unreadable annotations and other things worth a look.
+      type: list
+      elements: str
+    environments_checked:
+      description: Number of environments read.
+      type: int
+    prometheus_queries:
+      description: Number of Prometheus queries made.
+      type: int
+    notification:
+      description: The message (C(title), C(text)), whether it was C(sent) and in how many C(attempts).
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify, reaper  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+
+SPEC = ArgumentSpec(
+    dict(
+        prometheus_url=dict(type="str"),
+        prometheus_token=dict(type="str", no_log=True),
+        prometheus_validate_certs=dict(type="bool", default=True),
+        idle_detection=dict(type="bool", default=True),
+        idle_threshold=dict(type="float", default=5.0),
+        idle_minutes=dict(type="int", default=60),
+        grace_minutes=dict(type="int", default=30),
+        min_runtime_minutes=dict(type="int", default=60),
+        max_lifetime=dict(type="str"),
+        sweep_leaks=dict(type="bool", default=True),
+        pvc_retention=dict(type="str", default="7d"),
+        metric=dict(type="str", default=reaper.DEFAULT_METRIC),
+        pod_label=dict(type="str", default="pod"),
+        namespace_label=dict(type="str", default="namespace"),
+        extra_selector=dict(type="str", default=""),
+        cluster_name=dict(type="str"),
+        notify=dict(type="dict", options=dict(
+            kind=dict(type="str", required=True, choices=list(notify.KINDS)),
+            url=dict(type="str", required=True, no_log=True),
+            secret=dict(type="str", no_log=True),
+            retries=dict(type="int", default=3),
+        )),
+    ),
+    required_if=[("idle_detection", True, ("prometheus_url",))],
+)
+
+
+def _diff(actions):
+    before, after = {}, {}
+    states = {"stop": ("running", "stopped"), "warn": ("running", "running, stop after %s"),
+              "clear-warning": ("running, warned", "running"), "delete": ("present", "absent"),
+              "mark": ("present", "present, orphaned"), "unmark": ("present, orphaned", "present")}
+    for action in actions:
+        key = "%s %s/%s" % (action["kind"], action["namespace"], action["name"])
+        old, new = states[action["action"]]
+        before[key] = old
+        after[key] = new % action["stop_after"] if "%s" in new else new
+    return {"before": before, "after": after}
+
+
+def main(api_client=None, now=None, prometheus=None):
+    module = AnsibleModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
+    p = module.params
+    defaults = {"enabled": p["idle_detection"], "threshold": p["idle_threshold"], "idle_minutes": p["idle_minutes"],
+                "grace_minutes": p["grace_minutes"], "min_runtime_minutes": p["min_runtime_minutes"]}
+    try:
+        try:
+            max_lifetime = C.parse_duration(p["max_lifetime"])
+            retention = C.parse_duration(p["pvc_retention"])
+        except ValueError as exc:
+            raise K8sError(str(exc))
+        if p["notify"]:
+            notify.validate(p["notify"]["kind"], p["notify"]["url"], p["notify"]["secret"])
+        if prometheus is None and p["idle_detection"]:
+            prometheus = reaper.Prometheus(p["prometheus_url"], token=p["prometheus_token"],
+                                           validate_certs=p["prometheus_validate_certs"])
+        api = get_api(module, api_client=api_client)
+        changed, result = reaper.run(
+            api, prometheus if p["idle_detection"] else None, defaults, now=now, max_lifetime=max_lifetime,
+            pvc_retention=retention if retention is not None else 0, sweep=p["sweep_leaks"], check_mode=module.check_mode,
+            notify_config=p["notify"], metric=p["metric"], pod_label=p["pod_label"], namespace_label=p["namespace_label"],
+            extra_selector=p["extra_selector"], cluster_name=p["cluster_name"])
+    except K8sError as exc:
+        fail_from_error(module, exc)
+    module.exit_json(changed=changed, reaper=result, diff=_diff(result["actions"]))
+
+
+if __name__ == "__main__":
+    main()

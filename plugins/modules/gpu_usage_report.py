@@ -1,0 +1,196 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gpu_usage_report
+short_description: Meter GPU environment usage into a SQLite ledger and render monthly invoices
+version_added: 1.0.0
+description:
+  - Reads the lifecycle annotation (C(opsforge.io/lifecycle)) of every environment, and the lifecycles of deleted
+    environments from the workspaces' C(opsforge-lifecycle-archive) ConfigMaps, with two list calls.
+  - Turns the running intervals into GPU-hours, CPU core-hours and memory GiB-hours, and the time the environment
+    existed into storage GiB-hours (the home volume is kept while stopped).
+  - Usage is cut into UTC buckets (O(bucket)) and priced with O(rate_card). Only buckets that have
+    ended are metered, so ledger rows never change once written; re-running any window adds nothing twice.
+  - Renders, per workspace and month in O(invoice_months), an invoice as JSON, CSV and an HTML page
+    with a daily GPU-hours chart, into O(invoice_dir). Files are rewritten only when their content changes.
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Computes the rows and invoices, writes neither; RV(usage_report.rows_added) is what would be added.
+  diff_mode:
+    support: full
+    description: Ledger row count and invoice files written, before and after.
+  idempotent:
+    support: full
+    description: When run twice in a row with the same arguments, the second run reports no change.
+options:
+  ledger:
+    description: Path of the SQLite ledger file on the host running the module. Created when missing.
+    type: path
+    required: true
+  rate_card:
+    description:
+      - Prices per hour. Required when O(meter=true). Keys C(currency) (default C(USD)), C(gpu) (GPU model
+        as in the node label C(nvidia.com/gpu.product) -> price per GPU-hour, C(default) for any other model),
+        C(mig) (MIG profile such as C(1g.10gb) -> price per instance-hour, C(default) allowed), C(shared)
+        (price per time-sliced share-hour), C(cpu) (per core-hour), C(memory) (per GiB-hour),
+        C(storage) (per GiB-hour of home volume).
+      - An environment whose GPU model or MIG profile has no price and no C(default) fails the task before anything is written.
+    type: dict
+  meter:
+    description: Read the environments and append usage to the ledger. V(false) only renders invoices from the ledger.
+    type: bool
+    default: true
+  window_start:
+    description:
+      - Start of the metering window, RFC 3339 (V(2026-10-01T00:00:00Z)) or a date (V(2026-10-01)).
+      - Defaults to the first day of the previous month, so a nightly run also completes last month.
+    type: str
+  window_end:
+    description: End of the metering window (same formats). Defaults to now; buckets not yet ended are left for a later run.
+    type: str
+  bucket:
+    description: Size of a ledger bucket.
+    type: str
+    choices: [hour, day]
+    default: hour
+  workspaces:
+    description: Only these workspaces (by their C(opsforge.io/workspace) label). All when omitted.
+    type: list
+    elements: str
+  invoice_dir:
+    description: Directory to write invoices to (C(<workspace>-<YYYY-MM>.json), C(.csv), C(.html)). No invoices when omitted.
+    type: path
+  invoice_months:
+    description: Months (V(2026-10)) to invoice. Defaults to the previous month when O(invoice_dir) is set.
+    type: list
+    elements: str
+requirements:
+  - kubernetes (Python) when O(meter=true)
+  - matplotlib (Python) for invoices
+notes:
+  - Environments deleted by M(opsforge.infra.gpu_environment) are metered from the lifecycle archive; an environment
+    whose StatefulSet was deleted by other means is metered up to the last run only, so run it at least nightly.
+"""
+
+EXAMPLES = r"""
+- name: Meter last month and this month so far into the ledger
+  opsforge.infra.gpu_usage_report:
+    ledger: /var/lib/opsforge/gpu-ledger.sqlite
+    rate_card:
+      currency: USD
+      gpu:
+        NVIDIA-A100-SXM4-80GB: 2.50
+        NVIDIA-H100-80GB-HBM3: 4.00
+        default: 1.80
+      mig:
+        1g.10gb: 0.40
+        3g.40gb: 1.30
+      shared: 0.30
+      cpu: 0.02
+      memory: 0.005
+      storage: 0.0002
+
+- name: Invoices for October from the ledger only
+  opsforge.infra.gpu_usage_report:
+    ledger: /var/lib/opsforge/gpu-ledger.sqlite
+    meter: false
+    invoice_dir: /srv/invoices
+    invoice_months: ["2026-10"]
+"""
+
+RETURN = r"""
+usage_report:
+  description: What was metered and invoiced.
+  returned: always
+  type: dict
+  contains:
+    ledger:
+      description: Path of the ledger.
+      type: str
+    window:
+      description: The metered window after rounding to ended buckets (null when O(meter=false)).
+      type: dict
+      sample: {start: "2026-10-01T00:00:00Z", end: "2026-11-23T01:00:00Z"}
+    bucket:
+      description: Bucket size.
+      type: str
+      sample: hour
+    rows_computed:
+      description: Ledger rows the window holds.
+      type: int
+      sample: 1240
+    rows_added:
+      description: Rows added to the ledger by this run (that would be, in check mode).
+      type: int
+      sample: 24
+    environments:
+      description: Usage in the window per environment.
+      type: list
+      elements: dict
+      sample: [{workspace: ml, namespace: ws-ml, environment: alice-dev, gpu_hours: 16.0, cost: 41.6}]
+    invoices:
+      description: One entry per workspace and invoiced month.
+      type: list
+      elements: dict
+      sample:
+        - workspace: ml
+          month: "2026-10"
+          currency: USD
+          total: "1234.56"
+          gpu_hours: "480.000"
+          files: {json: /srv/invoices/ml-2026-10.json, csv: /srv/invoices/ml-2026-10.csv, html: /srv/invoices/ml-2026-10.html}
+          changed_files: [/srv/invoices/ml-2026-10.html]
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+
+SPEC = ArgumentSpec(
+    dict(
+        ledger=dict(type="path", required=True),
+        rate_card=dict(type="dict"),
+        meter=dict(type="bool", default=True),
+        window_start=dict(type="str"),
+        window_end=dict(type="str"),
+        bucket=dict(type="str", default="hour", choices=list(metering.BUCKETS)),
+        workspaces=dict(type="list", elements="str"),
+        invoice_dir=dict(type="path"),
+        invoice_months=dict(type="list", elements="str"),
+    ),
+    required_if=[("meter", True, ("rate_card",))],
+    required_by={"invoice_months": ("invoice_dir",)},
+)
+
+
+def main(api_client=None, now=None):
+    spec = ArgumentSpec().merge(SPEC).merge(AUTH_SPEC)
+    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    p = module.params
+    try:
+        api = get_api(module, api_client=api_client) if p["meter"] else None
+        changed, report, diff = metering.run_report(
+            api, p["ledger"], rate_card=p["rate_card"], window_start=p["window_start"], window_end=p["window_end"],
+            bucket=p["bucket"], workspaces=p["workspaces"], do_meter=p["meter"], invoice_dir=p["invoice_dir"],
+            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now)
+    except K8sError as exc:
+        fail_from_error(module, exc)
+    module.exit_json(changed=changed, usage_report=report, diff=diff)
+
+
+if __name__ == "__main__":
+    main()

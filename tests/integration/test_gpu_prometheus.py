@@ -1,0 +1,202 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Idle detection against a real Prometheus (Debian ``prometheus``), its TSDB built with
+``promtool tsdb create-blocks-from openmetrics`` from DCGM-exporter-shaped samples.
+
+Prometheus listens on 127.0.0.1:20590. The samples cover the three hours before the test
+starts, one every 30 s, with the labels dcgm-exporter sets in Kubernetes mode.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from kmock_cluster import KmockCluster
+
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import reaper
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.modules import gpu_reaper
+
+PORT = 20590
+UTC = datetime.timezone.utc
+NOW = datetime.datetime.now(UTC).replace(microsecond=0)
+STEP = 30
+SPAN = 3 * 3600
+DEFAULTS = {"enabled": True, "threshold": 5.0, "idle_minutes": 60, "grace_minutes": 30, "min_runtime_minutes": 60}
+
+pytestmark = pytest.mark.skipif(not (shutil.which("prometheus") and shutil.which("promtool")),
+                                reason="Debian package prometheus (prometheus + promtool) is not installed; "
+                                       "lab/install-deps.sh installs it")
+
+
+def utilisation(pod, gpu, age):
+    """The utilisation each synthetic GPU reports ``age`` seconds before NOW."""
+    if pod == "idle-0":
+        return 1.0 + (age // STEP) % 2  # 1-2 %
+    if pod == "busy-0":
+        return 70.0 + (age // STEP) % 20
+    if pod == "spiky-0":
+        return 60.0 if 1790 <= age < 1830 else 0.0  # one burst half an hour ago
+    if pod == "half-0":
+        return 0.0 if gpu == "0" else 40.0  # two GPUs, one working
+    if pod == "cooling-0":
+        return 80.0 if age > 40 * 60 else 0.0  # busy until 40 minutes ago
+    if pod == "other-0":
+        return 0.0
+    raise AssertionError(pod)
+
+
+SERIES = [("ws-ml", "idle-0", "0"), ("ws-ml", "busy-0", "0"), ("ws-ml", "spiky-0", "0"), ("ws-ml", "half-0", "0"),
+          ("ws-ml", "half-0", "1"), ("ws-cv", "cooling-0", "0"), ("kube-system", "other-0", "0")]
+
+
+def openmetrics():
+    lines = ["# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).", "# TYPE DCGM_FI_DEV_GPU_UTIL gauge"]
+    end = int(NOW.timestamp()) - 15
+    for namespace, pod, gpu in SERIES:
+        labels = ('gpu="%s",UUID="GPU-%s-%s",device="nvidia%s",modelName="NVIDIA A100-SXM4-80GB",Hostname="gpu-node-1",'
+                  'container="main",namespace="%s",pod="%s"') % (gpu, pod, gpu, gpu, namespace, pod)
+        for ts in range(end - SPAN, end + 1, STEP):
+            lines.append("DCGM_FI_DEV_GPU_UTIL{%s} %s %d" % (labels, utilisation(pod, gpu, end - ts), ts))
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def prometheus_url(tmp_path_factory):
+    work = tmp_path_factory.mktemp("prometheus")
+    data = work / "data"
+    data.mkdir()
+    (work / "samples.om").write_text(openmetrics())
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "samples.om"), str(data)],
+                   check=True, capture_output=True, timeout=120)
+    (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    log = open(work / "prometheus.log", "wb")
+    proc = subprocess.Popen(["prometheus", "--config.file=%s" % (work / "prometheus.yml"), "--storage.tsdb.path=%s" % data,
+                             "--storage.tsdb.retention.time=30d", "--web.listen-address=127.0.0.1:%d" % PORT],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = "http://127.0.0.1:%d" % PORT
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/-/ready", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("prometheus did not start: %s" % (work / "prometheus.log").read_text()[-2000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+
+
+def sts(ws, name, started_minutes_ago, policy=None):
+    notes = {C.LIFECYCLE_ANNOTATION: json.dumps([C.lifecycle_event(
+        "created", gpus=1, at=NOW - datetime.timedelta(minutes=started_minutes_ago))])}
+    if policy:
+        notes[C.IDLE_POLICY_ANNOTATION] = json.dumps(policy)
+    return {"kind": "StatefulSet", "metadata": {"name": name, "namespace": "ws-" + ws, "annotations": notes,
+                                                "labels": C.environment_labels(ws, name, "bob")}, "spec": {"replicas": 1}}
+
+
+def snapshot(*statefulsets):
+    return {"namespaces": [], "statefulsets": list(statefulsets), "services": [], "pvcs": []}
+
+
+def test_query_returns_the_max_per_pod_over_the_window(prometheus_url):
+    prom = reaper.Prometheus(prometheus_url)
+    series = prom.query(reaper.utilization_query("DCGM_FI_DEV_GPU_UTIL", 60), NOW)
+    values = {(labels["namespace"], labels["pod"]): value for labels, value in series}
+    assert values[("ws-ml", "idle-0")] == 2.0
+    assert values[("ws-ml", "busy-0")] == 89.0
+    assert values[("ws-ml", "spiky-0")] == 60.0
+    assert values[("ws-ml", "half-0")] == 40.0  # the busiest of its two GPUs
+    assert values[("ws-cv", "cooling-0")] == 80.0
+    assert len(values) == 6  # one series per pod, GPUs folded
+
+
+def test_idle_detection_end_to_end(prometheus_url):
+    prom = reaper.Prometheus(prometheus_url)
+    snap = snapshot(sts("ml", "idle", 180), sts("ml", "busy", 180), sts("ml", "spiky", 180), sts("ml", "half", 180),
+                    sts("cv", "cooling", 180, policy={"idle_minutes": 30}), sts("ml", "fresh-idle", 20))
+    util = reaper.query_utilization(prom, snap, DEFAULTS, NOW)
+    assert sorted(util) == [30, 60]  # one query per distinct window
+    assert prom.queries == 2
+    assert util[30][("ws-cv", "cooling-0")] == 0.0
+    actions, report = reaper.plan(snap, util, NOW, DEFAULTS)
+    idle = sorted((a["namespace"], a["name"]) for a in actions if a["reason"] == "idle")
+    # idle: under 5 % for 60 min; cooling with a 30-minute policy; not spiky/half/busy; fresh-idle too young
+    assert idle == [("ws-cv", "cooling"), ("ws-ml", "idle")]
+    assert report["unknown_utilization"] == []
+    warn = next(a for a in actions if a["name"] == "idle")
+    assert warn["gpu_utilization_max"] == 2.0 and warn["action"] == "warn"
+
+
+def test_threshold_is_respected(prometheus_url):
+    prom = reaper.Prometheus(prometheus_url)
+    snap = snapshot(sts("ml", "idle", 180), sts("ml", "half", 180))
+    util = reaper.query_utilization(prom, snap, DEFAULTS, NOW)
+    actions, _report = reaper.plan(snap, util, NOW, dict(DEFAULTS, threshold=41))
+    assert sorted(a["name"] for a in actions) == ["half", "idle"]
+    actions, _report = reaper.plan(snap, util, NOW, dict(DEFAULTS, threshold=2))
+    assert actions == []  # 2 % is not below 2 %
+
+
+def test_bad_query_is_a_clear_error(prometheus_url):
+    prom = reaper.Prometheus(prometheus_url)
+    with pytest.raises(K8sError, match=r"Prometheus refused the query \(HTTP 400\)"):
+        prom.query("max by (pod) (", NOW)
+
+
+def test_unreachable_prometheus_fails_before_any_write():
+    prom = reaper.Prometheus("http://127.0.0.1:20591", retries=1, sleep=lambda s: None)
+    with pytest.raises(K8sError, match="cannot query Prometheus at http://127.0.0.1:20591"):
+        prom.query("up", NOW)
+
+
+def test_gpu_reaper_module_with_real_prometheus_and_kmock(prometheus_url, monkeypatch):
+    """The module as users call it: prometheus_url to the real server, the API on kmock."""
+    out = {}
+
+    def exit_json(self, **kwargs):
+        out.update(kwargs)
+        raise SystemExit(0)
+
+    def fail_json(self, **kwargs):
+        out.update(kwargs, failed=True)
+        raise SystemExit(1)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    with KmockCluster(low=20700, high=20749) as cluster:
+        cluster.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-ml", "labels": C.namespace_labels("ml")}})
+        for name in ("idle", "busy", "spiky"):
+            obj = sts("ml", name, 180)
+            obj.update(apiVersion="apps/v1")
+            obj["spec"].update(serviceName=name, selector={"matchLabels": obj["metadata"]["labels"]},
+                               template={"metadata": {"labels": obj["metadata"]["labels"]},
+                                         "spec": {"containers": [{"name": "main", "image": "x:1"}]}})
+            cluster.seed(obj)
+        args = {"prometheus_url": prometheus_url, "idle_threshold": 5, "idle_minutes": 60}
+        with patch_module_args(args), pytest.raises(SystemExit):
+            gpu_reaper.main(api_client=cluster.api_client())
+        assert "failed" not in out, out.get("msg")
+        assert out["reaper"]["warned"] == ["ws-ml/idle"]
+        assert out["reaper"]["prometheus_queries"] == 1
+        warned = cluster.objects("statefulsets", "ws-ml")["idle"]
+        assert json.loads(warned["metadata"]["annotations"][reaper.WARNING_ANNOTATION])["reason"] == "idle"

@@ -1,0 +1,142 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""gpu_workspace with the API client injected (an in-memory FakeApi)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService
+from ansible_collections.opsforge.infra.plugins.modules import gpu_workspace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi
+
+PARAMS = dict(name="vision", namespace=None, labels=None, annotations=None, force=False, purge_members=True,
+              quota={"gpus": {"nvidia.com/gpu": 8}, "cpu": "64", "memory": None, "storage": "1Ti", "pods": 20,
+                     "persistent_volume_claims": None},
+              limit_range=None,
+              members=[{"name": "alice", "kind": "user", "role": "admin", "namespace": None}],
+              network_isolation={"enabled": True, "allow_from_namespaces": []})
+
+
+def params(**extra):
+    out = dict(PARAMS)
+    out.update(extra)
+    return out
+
+
+def run_module(monkeypatch, capsys, store, check=False, **args):
+    """Run the module with ``store`` (a FakeApi) injected as its API client."""
+    def fake_get_api(module, api_client=None, retries=3):
+        store.dry_run = module.check_mode
+        return store
+
+    monkeypatch.setattr(gpu_workspace, "get_api", fake_get_api)
+    if check:
+        args["_ansible_check_mode"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            gpu_workspace.main()
+    out = capsys.readouterr().out
+    return json.loads(out[out.index("{"):])
+
+
+def test_create_then_idempotent():
+    api = FakeApi()
+    changed, before, after = WorkspaceService(api).present(params())
+    assert changed is True and before is None
+    assert after["namespace"] == "ws-vision"
+    assert after["quota"] == {"requests.nvidia.com/gpu": "8", "requests.cpu": "64", "requests.storage": "1Ti", "pods": "20"}
+    assert sorted(k for k, dummy, dummy2 in [(w[1], w[2], w[3]) for w in api.writes]) == sorted(
+        ["Namespace", "ResourceQuota", "RoleBinding", "NetworkPolicy"])
+    api.writes.clear()
+    changed, before, after2 = WorkspaceService(api).present(params())
+    assert changed is False and api.writes == [] and after2 == before
+
+
+def test_check_mode_on_a_new_workspace_predicts_without_writing():
+    api = FakeApi(dry_run=True)
+    changed, before, after = WorkspaceService(api).present(params())
+    assert changed is True and api.writes == [] and api.store == {}
+    assert after["quota"]["requests.nvidia.com/gpu"] == "8"
+    assert after["members"] == [{"name": "alice", "kind": "User", "role": "admin"}]
+
+
+def test_role_change_replaces_the_binding_and_removed_members_are_purged():
+    api = FakeApi()
+    WorkspaceService(api).present(params(members=[{"name": "alice", "kind": "user", "role": "admin", "namespace": None},
+                                                  {"name": "bob", "kind": "user", "role": "view", "namespace": None}]))
+    api.writes.clear()
+    changed, dummy, after = WorkspaceService(api).present(
+        params(members=[{"name": "alice", "kind": "user", "role": "view", "namespace": None}]))
+    assert changed is True
+    assert after["members"] == [{"name": "alice", "kind": "User", "role": "view"}]
+    assert ("delete", "RoleBinding", "ws-vision", "opsforge-member-user-bob") in api.writes
+    assert ("delete", "RoleBinding", "ws-vision", "opsforge-member-user-alice") in api.writes
+    assert api.objects("RoleBinding")["opsforge-member-user-alice"]["roleRef"]["name"] == "view"
+
+
+def test_keep_unlisted_members_without_purge():
+    api = FakeApi()
+    WorkspaceService(api).present(params())
+    changed, dummy, after = WorkspaceService(api).present(params(members=[], purge_members=False))
+    assert changed is False and [m["name"] for m in after["members"]] == ["alice"]
+
+
+def test_disabling_isolation_removes_the_policy():
+    api = FakeApi()
+    WorkspaceService(api).present(params())
+    changed, dummy, after = WorkspaceService(api).present(params(network_isolation={"enabled": False}))
+    assert changed is True and after["network_isolation"] is False
+    assert api.objects("NetworkPolicy") == {}
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(name="Vision_Team"), "workspace 'Vision_Team' is not a valid name"),
+    (dict(quota={"gpus": {"amd.com/gpu": 1}}), "quota.gpus key 'amd.com/gpu' is not a GPU resource key"),
+    (dict(quota={"cpu": "lots"}), "quota.cpu: invalid quantity 'lots'"),
+    (dict(quota={"gpus": {"nvidia.com/gpu": "eight"}}), "quota.gpus[nvidia.com/gpu] must be a whole number, got 'eight'"),
+    (dict(members=[{"name": "a", "kind": "user", "role": "owner"}]), "role 'owner' for a must be one of admin, edit, view"),
+    (dict(members=[{"name": "a", "kind": "user", "role": "edit"}, {"name": "a", "kind": "user", "role": "view"}]),
+     "User a is listed twice"),
+])
+def test_bad_input_fails_before_any_write(bad, message):
+    api = FakeApi()
+    with pytest.raises(K8sError) as err:
+        WorkspaceService(api).present(params(**bad))
+    assert message in err.value.msg
+    assert api.writes == []
+
+
+def test_absent_refuses_with_environments_unless_forced():
+    api = FakeApi()
+    WorkspaceService(api).present(params())
+    api.put({"apiVersion": "apps/v1", "kind": "StatefulSet",
+             "metadata": {"name": "e1", "namespace": "ws-vision",
+                          "labels": {"app.kubernetes.io/managed-by": "opsforge", "opsforge.io/workspace": "vision",
+                                     "opsforge.io/environment": "e1"}}, "spec": {}})
+    with pytest.raises(K8sError, match="still has 1 environment"):
+        WorkspaceService(api).absent(params())
+    assert "ws-vision" in api.objects("Namespace")
+    changed, before, after = WorkspaceService(api).absent(params(force=True))
+    assert changed and before["environments"] == ["e1"] and after is None
+    assert api.objects("Namespace") == {}
+    assert WorkspaceService(api).absent(params()) == (False, None, None)
+
+
+def test_module_check_diff_and_failure(monkeypatch, capsys):
+    api = FakeApi()
+    result = run_module(monkeypatch, capsys, api, check=True, name="vision", quota={"gpus": {"nvidia.com/gpu": 2}})
+    assert result["changed"] is True and api.store == {}
+    assert result["diff"]["before"] is None and result["diff"]["after"]["quota"] == {"requests.nvidia.com/gpu": "2"}
+    result = run_module(monkeypatch, capsys, api, name="vision", quota={"gpus": {"nvidia.com/gpu": 2}})
+    assert result["changed"] is True and result["workspace"]["network_isolation"] is True
+    result = run_module(monkeypatch, capsys, api, name="vision", quota={"gpus": {"nvidia.com/gpu": 2}})
+    assert result["changed"] is False
+    api.fail[("get", "Namespace")] = K8sError("Kubernetes API refused to get Namespace ws-vision: 403 Forbidden", status=403)
+    result = run_module(monkeypatch, capsys, api, name="vision")
+    assert result["failed"] is True and result["msg"].endswith("403 Forbidden") and result["status"] == 403
