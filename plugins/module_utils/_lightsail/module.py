@@ -1,0 +1,60 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
+# without notice. Do not import it from other collections.
+
+"""``LightsailModule``: amazon.aws's ``AnsibleAWSModule`` plus a ready :class:`LightsailClient`."""
+
+from __future__ import annotations
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import LightsailClient
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import default_retry
+
+
+class LightsailModule(AnsibleAWSModule):
+    """An AWS module with the usual credential options (profile, access_key, secret_key,
+    session_token, region, endpoint_url, ...) -- per task or via
+    ``module_defaults: group/opsforge.infra.lightsail`` -- and :meth:`lightsail`.
+
+    Accepts an :class:`ArgumentSpec` as ``spec=`` (or the plain AnsibleModule keyword arguments);
+    check mode is supported unless ``supports_check_mode=False`` is passed.
+    """
+
+    def __init__(self, spec=None, **kwargs):
+        if spec is not None:
+            kwargs.update(spec.module_kwargs())
+        kwargs.setdefault("supports_check_mode", True)
+        super().__init__(**kwargs)
+        self._lightsail_clients = {}
+
+    def lightsail(self, region=None):
+        """The :class:`LightsailClient` for ``region`` (default: the task's region), cached."""
+        key = region or ""
+        if key not in self._lightsail_clients:
+            extra = {"region": region} if region else {}
+            boto3_client = self.client("lightsail", **extra)
+            self._lightsail_clients[key] = LightsailClient(boto3_client, check_mode=self.check_mode, retry=default_retry())
+        return self._lightsail_clients[key]
+
+    def exit_result(self, result):
+        """``exit_json(**result)``, turning ``result["warnings"]`` (from a resource runner) into ``warn()`` calls."""
+        result = dict(result)
+        for warning in result.pop("warnings", None) or []:
+            self.warn(warning)
+        self.exit_json(**result)
+
+    def fail_error(self, error, **extra):
+        """Fail with a :class:`LightsailError`'s message, code and traceback."""
+        kwargs = error.fail_kwargs()
+        kwargs.update(extra)
+        self.fail_json(**kwargs)
+
+
+def spec(argument_spec=None, **constraints):
+    """Shorthand for ``ArgumentSpec(argument_spec, **constraints)``."""
+    return ArgumentSpec(argument_spec, **constraints)
