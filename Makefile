@@ -11,6 +11,10 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
+# Pillars add their own targets, and what `make test` needs built first (TEST_PREREQS).
+TEST_PREREQS :=
+-include mk/*.mk
+
 .PHONY: help deps system-deps venv tree lab-up lab-down test unit integration quality lint sanity demo build changelog clean
 
 help:
@@ -45,7 +49,7 @@ lab-down:
 	@bash lab/down.sh
 
 # The whole suite in one pytest run, so it ends with pytest's summary line.
-test: deps lab-up
+test: deps lab-up $(TEST_PREREQS)
 	$(PY) -m pytest tests -p no:cacheprovider -ra --timeout=1800 $(PYTEST_ARGS)
 
 unit: deps
@@ -70,4 +74,3 @@ changelog: venv
 clean: lab-down
 	rm -rf .build .pytest_cache opsforge-infra-*.tar.gz
 
--include mk/*.mk

@@ -1,0 +1,27 @@
+# Aliyun camera backend: function packages and the checkov scanner (included by the Makefile).
+#
+#   make fc-package     one reproducible zip per function in .build/fc/ (with its dependencies)
+#   make checkov-venv   checkov in its own venv (.venv-checkov): it pins many libraries of its own
+#   make checkov        scan terraform/camera
+
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+FC_DIST ?= $(CURDIR)/.build/fc
+
+TEST_PREREQS += checkov-venv fc-package
+
+.PHONY: fc-package checkov-venv checkov
+
+fc-package: venv
+	$(PY) fc_functions/build_packages.py --out $(FC_DIST)
+
+checkov-venv: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+checkov: checkov-venv
+	$(CHECKOV) -d terraform/camera --framework terraform --compact --quiet

@@ -1,0 +1,227 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
+# without notice. Do not import it from other collections.
+
+"""Function Compute 3.0 functions and their HTTP trigger (used by the ``fc_function`` module).
+
+The code is uploaded only when the CRC-64 (ECMA-182, what FC reports as ``codeChecksum``)
+of the local zip differs from the deployed one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import FC_CLIENT, FC_MODELS, openapi_config
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
+
+NOT_FOUND_FUNCTION = ("FunctionNotFound",)
+NOT_FOUND_TRIGGER = ("TriggerNotFound",)
+CONFIG_KEYS = ("runtime", "handler", "memory_size", "timeout", "role", "environment", "description", "internet_access")
+_CRC64_TABLE = []
+
+
+def fc_client(creds, account_id=None, endpoint=None):
+    if not endpoint:
+        if not account_id:
+            raise AliyunError("account_id (or endpoint) is required: the FC 3.0 endpoint is <account_id>.<region>.fc.aliyuncs.com")
+        endpoint = "%s.%s.fc.aliyuncs.com" % (account_id, creds.region)
+    return FC_CLIENT.Client(openapi_config(creds, endpoint))
+
+
+def _table():
+    if not _CRC64_TABLE:
+        poly = 0xC96C5795D7870F42  # ECMA-182, reflected
+        for i in range(256):
+            crc = i
+            for _bit in range(8):
+                crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+            _CRC64_TABLE.append(crc)
+    return _CRC64_TABLE
+
+
+def crc64(data):
+    """CRC-64/XZ (ECMA-182) of bytes, as FC and OSS compute it. Uses crcmod when available."""
+    try:
+        import crcmod  # pylint: disable=import-outside-toplevel
+
+        return crcmod.mkCrcFun(0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF, rev=True)(data)
+    except ImportError:
+        table = _table()
+        crc = 0xFFFFFFFFFFFFFFFF
+        for byte in bytearray(data):
+            crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+        return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def read_code(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise AliyunError("cannot read code package %s: %s" % (path, exc))
+    if data[:4] != b"PK\x03\x04":
+        raise AliyunError("code package %s is not a zip file" % path)
+    return data, str(crc64(data))
+
+
+def normalize_function(model):
+    data = model.to_map() if model is not None else {}
+    return {
+        "name": data.get("functionName"),
+        "arn": data.get("functionArn"),
+        "runtime": data.get("runtime"),
+        "handler": data.get("handler"),
+        "memory_size": data.get("memorySize"),
+        "timeout": data.get("timeout"),
+        "role": data.get("role") or None,
+        "environment": dict(data.get("environmentVariables") or {}),
+        "description": data.get("description") or "",
+        "internet_access": data.get("internetAccess"),
+        "code_checksum": data.get("codeChecksum"),
+        "code_size": data.get("codeSize"),
+        "state": data.get("state"),
+        "last_modified_time": data.get("lastModifiedTime"),
+    }
+
+
+def normalize_trigger(model):
+    if model is None:
+        return None
+    data = model.to_map()
+    try:
+        config = json.loads(data.get("triggerConfig") or "{}")
+    except ValueError:
+        config = {}
+    http = data.get("httpTrigger") or {}
+    return {
+        "name": data.get("triggerName"),
+        "type": data.get("triggerType"),
+        "auth_type": config.get("authType"),
+        "methods": sorted(config.get("methods") or []),
+        "disable_url_internet": bool(config.get("disableURLInternet", False)),
+        "url_internet": http.get("urlInternet"),
+        "url_intranet": http.get("urlIntranet"),
+    }
+
+
+class FcFunctionManager:
+    def __init__(self, client, name):
+        self.client = client
+        self.name = name
+
+    def describe(self):
+        m = FC_MODELS
+        resp = call("get function %s" % self.name, self.client.get_function, self.name, m.GetFunctionRequest(), not_found=NOT_FOUND_FUNCTION)
+        return normalize_function(resp.body) if resp is not None else None
+
+    def describe_trigger(self, trigger_name):
+        resp = call("get trigger %s" % trigger_name, self.client.get_trigger, self.name, trigger_name, not_found=NOT_FOUND_TRIGGER + NOT_FOUND_FUNCTION)
+        return normalize_trigger(resp.body) if resp is not None else None
+
+    def create(self, config, code):
+        m = FC_MODELS
+        body = m.CreateFunctionInput(
+            function_name=self.name, runtime=config["runtime"], handler=config["handler"], memory_size=config["memory_size"],
+            timeout=config["timeout"], role=config["role"], environment_variables=config["environment"],
+            description=config["description"], internet_access=config["internet_access"],
+            code=m.InputCodeLocation(zip_file=base64.b64encode(code).decode("ascii")),
+        )
+        call("create function %s" % self.name, self.client.create_function, m.CreateFunctionRequest(body=body))
+
+    def update(self, changes, code=None):
+        m = FC_MODELS
+        mapping = {"environment": "environment_variables"}
+        kwargs = {mapping.get(k, k): v for k, v in changes.items()}
+        if code is not None:
+            kwargs["code"] = m.InputCodeLocation(zip_file=base64.b64encode(code).decode("ascii"))
+        call("update function %s" % self.name, self.client.update_function, self.name, m.UpdateFunctionRequest(body=m.UpdateFunctionInput(**kwargs)))
+
+    def put_trigger(self, current, wanted):
+        m = FC_MODELS
+        config = json.dumps({"authType": wanted["auth_type"], "methods": wanted["methods"], "disableURLInternet": wanted["disable_url_internet"]},
+                            sort_keys=True)
+        if current is None:
+            body = m.CreateTriggerInput(trigger_name=wanted["name"], trigger_type="http", trigger_config=config, qualifier="LATEST")
+            call("create trigger %s" % wanted["name"], self.client.create_trigger, self.name, m.CreateTriggerRequest(body=body))
+        else:
+            body = m.UpdateTriggerInput(trigger_config=config)
+            call("update trigger %s" % wanted["name"], self.client.update_trigger, self.name, wanted["name"], m.UpdateTriggerRequest(body=body))
+
+    def delete(self, trigger_names):
+        for trigger in trigger_names:
+            call("delete trigger %s" % trigger, self.client.delete_trigger, self.name, trigger, not_found=NOT_FOUND_TRIGGER)
+        call("delete function %s" % self.name, self.client.delete_function, self.name, not_found=NOT_FOUND_FUNCTION)
+
+
+def _wanted_trigger(spec):
+    if spec is None:
+        return None
+    return {
+        "name": spec["name"], "type": "http", "auth_type": spec["auth_type"], "methods": sorted(spec["methods"]),
+        "disable_url_internet": spec["disable_url_internet"],
+    }
+
+
+def _same_trigger(current, wanted):
+    keys = ("auth_type", "methods", "disable_url_internet")
+    return current is not None and all(current[k] == wanted[k] for k in keys)
+
+
+def run(client, params, check_mode):
+    manager = FcFunctionManager(client, params["name"])
+    trigger_spec = _wanted_trigger(params.get("http_trigger"))
+    trigger_name = trigger_spec["name"] if trigger_spec else "http"
+    before = manager.describe()
+    before_trigger = manager.describe_trigger(trigger_name) if before is not None else None
+    if before is not None:
+        before = dict(before, http_trigger=before_trigger)
+    if params["state"] == "absent":
+        if before is None:
+            return dict(changed=False, diff=dict(before={}, after={}), function={})
+        if not check_mode:
+            manager.delete([trigger_name] if before_trigger else [])
+        return dict(changed=True, diff=dict(before=before, after={}), function={})
+
+    code, checksum = (None, None)
+    if params["code"]:
+        code, checksum = read_code(params["code"])
+    elif before is None:
+        raise AliyunError("code (a zip file) is required to create function %s" % params["name"])
+    wanted = {k: params[k] for k in CONFIG_KEYS if params.get(k) is not None}
+    if params.get("environment") is not None or params.get("secret_environment") is not None:
+        env = dict(params.get("environment") or {})
+        env.update(params.get("secret_environment") or {})
+        wanted["environment"] = {str(k): str(v) for k, v in env.items()}
+    predicted = dict(before or {"name": params["name"], "arn": None, "environment": {}, "description": "", "role": None, "http_trigger": None})
+    if before is None:
+        predicted.update(wanted)
+        predicted["code_checksum"] = checksum
+        changes, upload = wanted, True
+    else:
+        changes = {k: v for k, v in wanted.items() if before.get(k) != v}
+        upload = checksum is not None and checksum != before.get("code_checksum")
+        predicted.update(changes)
+        if upload:
+            predicted["code_checksum"] = checksum
+    trigger_change = trigger_spec is not None and not _same_trigger(before_trigger, trigger_spec)
+    if trigger_change:
+        predicted["http_trigger"] = dict(before_trigger or {}, **trigger_spec)
+    changed = before is None or bool(changes) or upload or trigger_change
+    if not changed:
+        return dict(changed=False, code_updated=False, diff=dict(before=before, after=before), function=before)
+    if check_mode:
+        return dict(changed=True, code_updated=upload, diff=dict(before=before or {}, after=predicted), function=predicted)
+    if before is None:
+        manager.create(dict({k: None for k in CONFIG_KEYS}, **wanted), code)
+    elif changes or upload:
+        manager.update(changes, code if upload else None)
+    if trigger_change:
+        manager.put_trigger(before_trigger, trigger_spec)
+    after = manager.describe()
+    after["http_trigger"] = manager.describe_trigger(trigger_name)
+    return dict(changed=True, code_updated=upload, diff=dict(before=before or {}, after=after), function=after)

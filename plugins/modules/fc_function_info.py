@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fc_function_info
+short_description: Describe a Function Compute 3.0 function and its HTTP trigger
+version_added: 0.1.0
+description:
+  - Return the function as M(opsforge.infra.fc_function) returns it (including C(code_checksum)), or an empty dict when it does not exist.
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - opsforge.infra.aliyun
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  idempotent:
+    support: full
+    description: Reads only.
+options:
+  name:
+    description: Function name.
+    type: str
+    required: true
+  trigger_name:
+    description: Name of the HTTP trigger to describe.
+    type: str
+    default: http
+  account_id:
+    description:
+      - Alibaba Cloud account ID; the FC 3.0 endpoint is C(<account_id>.<region>.fc.aliyuncs.com).
+      - Falls back to the E(ALIBABA_CLOUD_ACCOUNT_ID) environment variable. Not needed when O(endpoint) is set.
+    type: str
+  endpoint:
+    description: FC 3.0 API endpoint.
+    type: str
+requirements:
+  - alibabacloud-fc20230330
+  - alibabacloud-tea-openapi
+seealso:
+  - module: opsforge.infra.fc_function
+"""
+
+EXAMPLES = r"""
+- name: Which code is deployed?
+  opsforge.infra.fc_function_info:
+    name: camera-image-query
+    account_id: "1234567890123456"
+  register: fn
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the function exists.
+  returned: always
+  type: bool
+function:
+  description: The function (with C(http_trigger)), as M(opsforge.infra.fc_function) returns it; empty when it does not exist.
+  returned: always
+  type: dict
+  sample: {name: camera-image-query, runtime: python3.10, code_checksum: "5712356721350963145"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import fc
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials, require_libs
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
+from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+
+
+def main():
+    spec = ArgumentSpec(dict(
+        name=dict(type="str", required=True),
+        trigger_name=dict(type="str", default="http"),
+        account_id=dict(type="str", fallback=(env_fallback, ["ALIBABA_CLOUD_ACCOUNT_ID"])),
+        endpoint=dict(type="str"),
+    ))
+    spec.merge(AUTH_SPEC)
+    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    require_libs(module, FC_CLIENT, FC_MODELS, TEA_OPENAPI)
+    try:
+        creds = credentials(module.params)
+        manager = fc.FcFunctionManager(fc.fc_client(creds, module.params["account_id"], module.params["endpoint"]), module.params["name"])
+        function = manager.describe()
+        if function is not None:
+            function["http_trigger"] = manager.describe_trigger(module.params["trigger_name"])
+    except AliyunError as exc:
+        fail_from_error(module, exc)
+    module.exit_json(changed=False, exists=function is not None, function=function or {})
+
+
+if __name__ == "__main__":
+    main()

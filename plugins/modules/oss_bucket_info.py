@@ -1,0 +1,88 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: oss_bucket_info
+short_description: Describe an Aliyun OSS bucket
+version_added: 0.1.0
+description:
+  - Return the settings that M(opsforge.infra.oss_bucket) manages, in the same shape, or an empty dict when the bucket does not exist.
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - opsforge.infra.aliyun
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  idempotent:
+    support: full
+    description: Reads only.
+options:
+  name:
+    description: Bucket name.
+    type: str
+    required: true
+  endpoint:
+    description: OSS endpoint. Defaults to C(https://oss-<region>.aliyuncs.com).
+    type: str
+requirements:
+  - oss2
+seealso:
+  - module: opsforge.infra.oss_bucket
+"""
+
+EXAMPLES = r"""
+- name: Is versioning on?
+  opsforge.infra.oss_bucket_info:
+    name: camera-images-prod
+  register: bucket
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ bucket.bucket.versioning }}"
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the bucket exists.
+  returned: always
+  type: bool
+bucket:
+  description: The bucket, as M(opsforge.infra.oss_bucket) returns it; empty when it does not exist.
+  returned: always
+  type: dict
+  sample: {name: camera-images-prod, acl: private, block_public_access: true, versioning: enabled}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import oss
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, OSS2, credentials
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
+from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+
+
+def main():
+    spec = ArgumentSpec(dict(name=dict(type="str", required=True), endpoint=dict(type="str")))
+    spec.merge(AUTH_SPEC)
+    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    OSS2.require(module)
+    try:
+        creds = credentials(module.params)
+        bucket = oss.OssBucketManager(oss.bucket_client(creds, module.params["name"], module.params["endpoint"])).describe()
+    except AliyunError as exc:
+        fail_from_error(module, exc)
+    module.exit_json(changed=False, exists=bucket is not None, bucket=bucket or {})
+
+
+if __name__ == "__main__":
+    main()
