@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nginx_site_config
+short_description: Change nginx configuration files as one tested transaction
+version_added: 0.1.0
+description:
+  - Writes a set of nginx files (for example a site in C(/etc/nginx/conf.d/) and its upstream file in
+    C(/etc/nginx/opsforge/upstreams/)), tests the whole configuration with C(nginx -t), and reloads nginx
+    (or starts it when it is not running).
+  - When C(nginx -t) or the reload fails, every file it touched gets its previous content back (or is removed
+    when it did not exist before), and nginx, never reloaded, keeps serving the old configuration. The task fails
+    with the output of C(nginx -t).
+  - Files whose content and mode already match are not touched; when nothing differs nothing runs.
+  - Runs under an exclusive lock (C(/run/lock/opsforge-nginx.lock)) so two runs never interleave.
+author:
+  - opsforge maintainers (@opsforge)
+attributes:
+  check_mode:
+    support: full
+    description: Reports which files would change; writes nothing and runs no command but C(nginx -v).
+  diff_mode:
+    support: full
+    description: One diff per changed file.
+  idempotent:
+    support: full
+    description: A second run with the same files reports C(changed=false).
+options:
+  files:
+    description:
+      - The files of the change. All are applied (and rolled back) together.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: The wanted content. Required when O(files[].state=present).
+        type: str
+      state:
+        description: V(absent) removes the file.
+        type: str
+        choices: [present, absent]
+        default: present
+      mode:
+        description: File mode, as an octal string.
+        type: raw
+        default: '0644'
+  reload:
+    description:
+      - Reload nginx after a change (start it when it is not active). With V(false) the change is only tested.
+    type: bool
+    default: true
+  service:
+    description: The systemd service of nginx.
+    type: str
+    default: nginx
+  nginx_binary:
+    description: The nginx executable (looked up in E(PATH) and C(/usr/sbin)).
+    type: str
+    default: nginx
+notes:
+  - Requires C(nginx) and C(systemctl) on the managed host.
+seealso:
+  - module: opsforge.infra.systemd_unit_file
+  - module: opsforge.infra.release_ledger
+"""
+
+EXAMPLES = r"""
+- name: Publish a site and its upstream file (the deploy center rewrites only the upstream file)
+  opsforge.infra.nginx_site_config:
+    files:
+      - path: /etc/nginx/opsforge/upstreams/shop.conf
+        content: |
+          upstream opsforge_shop {
+              server 127.0.0.1:8080;
+          }
+      - path: /etc/nginx/conf.d/shop.conf
+        content: "{{ lookup('ansible.builtin.template', 'shop.conf.j2') }}"
+
+- name: Remove a site
+  opsforge.infra.nginx_site_config:
+    files:
+      - path: /etc/nginx/conf.d/shop.conf
+        state: absent
+      - path: /etc/nginx/opsforge/upstreams/shop.conf
+        state: absent
+"""
+
+RETURN = r"""
+nginx_site_config:
+  description: What the module did.
+  returned: always
+  type: dict
+  contains:
+    changed_files:
+      description: The files that were (or in check mode would be) written or removed.
+      type: list
+      elements: str
+      sample: [/etc/nginx/conf.d/shop.conf]
+    action:
+      description: V(reload) or V(start) when nginx was reloaded or started, else V(null).
+      type: str
+      sample: reload
+    nginx_version:
+      description: The nginx version on the host.
+      type: str
+      sample: 1.22.1
+nginx_test_output:
+  description: The output of C(nginx -t) when it rejected the change.
+  returned: failure
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.nginx import NginxConfig, diff_for, normalize_file
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(type="list", elements="dict", required=True, options=dict(
+                path=dict(type="path", required=True),
+                content=dict(type="str"),
+                state=dict(type="str", default="present", choices=["present", "absent"]),
+                mode=dict(type="raw", default="0644"),
+            )),
+            reload=dict(type="bool", default=True),
+            service=dict(type="str", default="nginx"),
+            nginx_binary=dict(type="str", default="nginx"),
+        ),
+        supports_check_mode=True,
+    )
+    nginx_bin = module.params["nginx_binary"]
+    if not os.path.isabs(nginx_bin):
+        nginx_bin = module.get_bin_path(nginx_bin, required=True, opt_dirs=["/usr/sbin", "/usr/local/sbin"])
+    systemctl = module.get_bin_path("systemctl", required=True)
+    config = NginxConfig(module.run_command, nginx_bin=nginx_bin, systemctl_bin=systemctl, service=module.params["service"])
+    try:
+        desired = [normalize_file(spec) for spec in module.params["files"]]
+        changes, action = config.apply(desired, reload=module.params["reload"], check_mode=module.check_mode)
+        version = config.version()
+    except PanelError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    result = dict(
+        changed=bool(changes),
+        nginx_site_config=dict(changed_files=[c["path"] for c in changes], action=action, nginx_version=version),
+    )
+    if module._diff:
+        result["diff"] = diff_for(changes)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
