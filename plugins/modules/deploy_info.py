@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: deploy_info
+short_description: List deploy records, or return one deploy's full history
+version_added: 1.0.0
+description:
+  - Reads the deploy records kept under O(state_dir) by the deploy modules (one JSON line per deploy,
+    rotated by count) and returns them filtered, newest first.
+  - With O(deploy_id), returns that deploy's full record (every status change, health results, rollback, logs).
+author:
+  - opsforge.infra contributors (@opsforge)
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+  idempotent:
+    support: full
+    description: Never changes anything.
+options:
+  app:
+    description: Only records of this application.
+    type: str
+  deploy_id:
+    description: Return only this deploy (in RV(deploys) and RV(deploy)).
+    type: str
+  command_type:
+    description: Only records of this deploy type.
+    type: str
+    choices: [shell, tar, docker, rollback]
+  status:
+    description: Only records with one of these final statuses.
+    type: list
+    elements: str
+  version:
+    description: Only records of this version.
+    type: str
+  since:
+    description: Only records started at or after this UTC time (ISO 8601, for example V(2026-01-31T00:00:00)).
+    type: str
+  limit:
+    description: At most this many records (newest first). V(0) means all.
+    type: int
+    default: 20
+  include_logs:
+    description: Include the captured logs in the records.
+    type: bool
+    default: false
+  state_dir:
+    description: Directory that holds the deploy state.
+    type: path
+    default: /var/lib/opsforge/deploy
+seealso:
+  - module: opsforge.infra.deploy_status
+"""
+
+EXAMPLES = r"""
+- name: Last five failed deploys of the API
+  opsforge.infra.deploy_info:
+    app: api
+    status: [failed, timeout]
+    limit: 5
+  register: failures
+
+- name: Full history of one deploy
+  opsforge.infra.deploy_info:
+    deploy_id: api-20260101000000-abc123
+    include_logs: true
+  register: one
+"""
+
+RETURN = r"""
+deploys:
+  description: Matching records, newest first. Each has the keys of the deploy modules' C(deploy) return value.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"deploy_id": "api-20260101000000-abc123", "app": "api", "status": "success", "version": "2.0"}]
+deploy:
+  description: The record of O(deploy_id), with logs.
+  returned: when O(deploy_id) is set and found
+  type: dict
+apps:
+  description: Applications that have records on this host.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, check_app_name  # noqa: E402
+
+
+def select(store, params):
+    apps = [check_app_name(params["app"])] if params["app"] else store.apps()
+    records = []
+    for app in apps:
+        records.extend(store.records(app))
+    out = []
+    for record in records:
+        if params["deploy_id"] and record.get("deploy_id") != params["deploy_id"]:
+            continue
+        if params["command_type"] and record.get("command_type") != params["command_type"]:
+            continue
+        if params["status"] and record.get("status") not in params["status"]:
+            continue
+        if params["version"] and record.get("version") != params["version"]:
+            continue
+        if params["since"] and (record.get("started") or "") < params["since"]:
+            continue
+        out.append(record)
+    out.sort(key=lambda r: r.get("started") or "", reverse=True)
+    if params["limit"]:
+        out = out[:params["limit"]]
+    return out
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        app=dict(type="str"), deploy_id=dict(type="str"),
+        command_type=dict(type="str", choices=["shell", "tar", "docker", "rollback"]),
+        status=dict(type="list", elements="str"), version=dict(type="str"), since=dict(type="str"),
+        limit=dict(type="int", default=20), include_logs=dict(type="bool", default=False),
+        state_dir=dict(type="path", default="/var/lib/opsforge/deploy"),
+    ), supports_check_mode=True)
+    store = Store(module.params["state_dir"])
+    try:
+        records = select(store, module.params)
+        apps = store.apps()
+    except DeployError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    result = dict(changed=False, apps=apps)
+    if module.params["deploy_id"] and records:
+        result["deploy"] = records[0]
+    if not module.params["include_logs"]:
+        records = [dict((k, v) for k, v in r.items() if k != "logs") for r in records]
+    result["deploys"] = records
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tar deploys, host side, run locally: chunk store, verification, safe extraction, releases, rollback, pruning."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+
+import pytest
+
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
+    TAR_OPTIONS, TarDeployment, assemble, chunk_name, file_hashes, probe_chunks, safe_extract)
+
+sys.path.insert(0, os.path.dirname(__file__))
+from deploy_helpers import Server  # noqa: E402
+
+CHUNK = 4096
+
+
+def make_tar(path, files, links=(), extra=()):
+    with tarfile.open(str(path), "w:gz") as tar:
+        for name, data in files.items():
+            data = data.encode() if isinstance(data, str) else data
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in links:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tar.addfile(info)
+        for info in extra:
+            tar.addfile(info)
+    return str(path)
+
+
+def upload(src, state_dir, sha):
+    """What the action plugin does: put every chunk into uploads/<sha256>/."""
+    dest = os.path.join(state_dir, "uploads", sha)
+    os.makedirs(dest, exist_ok=True)
+    with open(src, "rb") as handle:
+        index = 0
+        for data in iter(lambda: handle.read(CHUNK), b""):
+            with open(os.path.join(dest, chunk_name(index)), "wb") as out:
+                out.write(data)
+            index += 1
+    return dest
+
+
+def test_file_hashes_match_hashlib(tmp_path):
+    path = tmp_path / "f"
+    data = os.urandom(CHUNK * 3 + 17)
+    path.write_bytes(data)
+    size, sha, chunks = file_hashes(str(path), CHUNK)
+    assert size == len(data) and sha == hashlib.sha256(data).hexdigest() and len(chunks) == 4
+    assert chunks[3] == hashlib.sha256(data[3 * CHUNK:]).hexdigest()
+    path.write_bytes(data[:CHUNK * 2])
+    assert len(file_hashes(str(path), CHUNK)[2]) == 2
+
+
+def test_probe_finds_missing_partial_and_corrupt_chunks(tmp_path):
+    src = tmp_path / "p"
+    src.write_bytes(os.urandom(CHUNK * 4))
+    size, sha, chunks = file_hashes(str(src), CHUNK)
+    up = upload(str(src), str(tmp_path / "state"), sha)
+    os.unlink(os.path.join(up, chunk_name(3)))
+    with open(os.path.join(up, chunk_name(2)), "r+b") as handle:
+        handle.truncate(100)
+    with open(os.path.join(up, chunk_name(1)), "r+b") as handle:
+        handle.write(b"XXXX")
+    res = probe_chunks(up, chunks, size, CHUNK)
+    assert res["have"] == [0] and res["missing"] == [1, 2, 3] and res["corrupt"] == [1] and res["partial"] == [2]
+    assert res["have_bytes"] == CHUNK and sorted(os.listdir(up)) == [chunk_name(0)]
+
+
+def test_assemble_detects_corruption(tmp_path):
+    src = tmp_path / "p"
+    src.write_bytes(os.urandom(CHUNK * 2 + 5))
+    size, sha, chunks = file_hashes(str(src), CHUNK)
+    up = upload(str(src), str(tmp_path / "state"), sha)
+    assemble(up, chunks, sha, str(tmp_path / "ok.tar"))
+    assert (tmp_path / "ok.tar").read_bytes() == src.read_bytes()
+    with open(os.path.join(up, chunk_name(1)), "r+b") as handle:
+        handle.write(b"\0\0\0\0")
+    with pytest.raises(DeployError, match="chunk.s. 1 of the package are missing or corrupted") as err:
+        assemble(up, chunks, sha, str(tmp_path / "bad.tar"))
+    assert err.value.details["corrupt_chunks"] == [1] and not (tmp_path / "bad.tar").exists()
+    with pytest.raises(DeployError, match="expected"):
+        assemble(upload(str(src), str(tmp_path / "s2"), sha), chunks, "0" * 64, str(tmp_path / "x.tar"))
+
+
+def dev_member():
+    info = tarfile.TarInfo("null")
+    info.type = tarfile.CHRTYPE
+    return info
+
+
+def hardlink(name, target):
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.LNKTYPE
+    info.linkname = target
+    return info
+
+
+@pytest.mark.parametrize("files,links,extra,needle", [
+    ({"../evil": "x"}, (), (), "'..' in the path"),
+    ({"a/../../evil": "x"}, (), (), "'..' in the path"),
+    ({"/tmp/evil": "x"}, (), (), "absolute path"),
+    ({}, [("l", "../../etc")], (), "escapes the release"),
+    ({}, [("l", "/etc/passwd")], (), "escapes the release"),
+    ({}, [("d/l", "../../x")], (), "escapes the release"),
+    ({}, (), [dev_member()], "device or fifo"),
+    ({}, (), [hardlink("h", "/etc/shadow")], "hard link"),
+    ({"l/evil": "x"}, [("l", "sub")], (), "parent is a symlink"),
+])
+def test_unsafe_members_refused_nothing_extracted(tmp_path, files, links, extra, needle):
+    files = dict(files, **{"index.html": "ok"})
+    pkg = make_tar(tmp_path / "p.tgz", files, links, extra)
+    dest = tmp_path / "release"
+    with pytest.raises(DeployError, match="nothing was extracted") as err:
+        safe_extract(pkg, str(dest))
+    assert needle in err.value.msg
+    assert not dest.exists() and not (tmp_path / "release.extracting").exists() and not (tmp_path / "evil").exists()
+
+
+def test_safe_members_extracted(tmp_path):
+    pkg = make_tar(tmp_path / "p.tgz", {"index.html": "ok", "sub/a.txt": "a"}, links=[("sub/link", "../index.html")])
+    assert safe_extract(pkg, str(tmp_path / "r")) == 3
+    assert (tmp_path / "r" / "sub" / "link").read_text() == "ok"
+
+
+class TarRun:
+    """Run TarDeployment locally as the module would after the action plugin's transfer."""
+
+    def __init__(self, tmp_path, server):
+        self.tmp = tmp_path
+        self.state = str(tmp_path / "state")
+        self.deploy_dir = str(tmp_path / "app")
+        self.server = server
+
+    def release(self, version, install=None, healthy=True):
+        path = self.tmp / ("%s.tgz" % version)
+        if path.exists():
+            return str(path)
+        files = {"index.html": "version=%s" % version}
+        if healthy:
+            files["health"] = "ok"
+        if install:
+            files["install.sh"] = install
+        return make_tar(self.tmp / ("%s.tgz" % version), files)
+
+    def deploy(self, version, pkg, check_mode=False, **kw):
+        size, sha, chunks = file_hashes(pkg, CHUNK)
+        params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
+        params.update(app="web", version=version, deploy_dir=self.deploy_dir, state_dir=self.state, chunk_size=CHUNK,
+                      package_sha256=sha, package_size=size, chunk_sha256=chunks, src=pkg,
+                      health_checks=[dict(port=self.server.port, retries=0, delay=0, timeout=5)])
+        params.update(kw)
+        probe = TarDeployment(dict(params), check_mode=check_mode).probe()
+        if not probe["up_to_date"] and not check_mode:
+            upload(pkg, self.state, sha)
+        return TarDeployment(params, check_mode=check_mode).run()
+
+    def current(self):
+        return open(os.path.join(self.deploy_dir, "current", "index.html")).read()
+
+    def meta(self):
+        return json.load(open(os.path.join(self.deploy_dir, ".opsforge-releases.json")))["releases"]
+
+
+@pytest.fixture
+def tar_run(tmp_path):
+    holder = {}
+
+    def status(n):
+        run = holder["run"]
+        try:
+            return 200 if os.path.exists(os.path.join(run.deploy_dir, "current", "health")) else 404
+        except OSError:
+            return 404
+
+    with Server(status=status) as srv:
+        holder["run"] = TarRun(tmp_path, srv)
+        yield holder["run"]
+
+
+def test_tar_flow_rollback_skips_bad_and_prunes(tar_run):
+    r = tar_run
+    assert r.deploy("1", r.release("1"), check_mode=True)["changed"] and not os.path.exists(r.deploy_dir)
+    res = r.deploy("1", r.release("1"))
+    assert res["deploy"]["status"] == "success" and r.current() == "version=1"
+    assert r.deploy("1", r.release("1"))["changed"] is False
+    other = make_tar(r.tmp / "other.tgz", {"index.html": "other"})
+    with pytest.raises(DeployError, match="release 1 is current with another package"):
+        r.deploy("1", other)
+    r.deploy("2", r.release("2", install="echo $DEPLOY_VERSION > installed"))
+    assert r.current() == "version=2"
+    assert open(os.path.join(r.deploy_dir, "releases", "2", "installed")).read().strip() == "2"
+    with pytest.raises(DeployError) as err:
+        r.deploy("3", r.release("3", healthy=False))
+    assert err.value.details["deploy"]["rollback"]["status"] == "rolled_back" and r.current() == "version=2"
+    assert r.meta()["3"]["status"] == "bad"
+    # Now make 2 bad by hand: a failing 4 must skip 3 (bad) and 2 (bad) and go back to 1.
+    meta = json.load(open(os.path.join(r.deploy_dir, ".opsforge-releases.json")))
+    meta["releases"]["2"]["status"] = "bad"
+    json.dump(meta, open(os.path.join(r.deploy_dir, ".opsforge-releases.json"), "w"))
+    with pytest.raises(DeployError) as err:
+        r.deploy("4", r.release("4", install="exit 9"))
+    assert err.value.details["deploy"]["rollback"]["target_version"] == "1" and r.current() == "version=1"
+    # keep_releases=1 keeps current (5) and the rollback target (1) only.
+    r.deploy("5", r.release("5"), keep_releases=1)
+    assert sorted(os.listdir(os.path.join(r.deploy_dir, "releases"))) == ["1", "5"]
+    assert os.readlink(os.path.join(r.deploy_dir, "current")) == "releases/5"
+
+
+def test_tar_bad_input_before_any_change(tar_run):
+    r = tar_run
+    with pytest.raises(DeployError, match="cannot name a release"):
+        r.deploy("../x", r.release("x"))
+    with pytest.raises(DeployError, match="do not describe the same package"):
+        r.deploy("1", r.release("1"), chunk_sha256=["0" * 64, "1" * 64])
+    with pytest.raises(DeployError, match="dangerous"):
+        r.deploy("1", r.release("1"), start_command="curl http://x | sh")
+    assert not os.path.exists(r.deploy_dir) and not os.path.exists(os.path.join(r.state, "uploads"))
+    shutil.rmtree(r.state, ignore_errors=True)
+
+
+def test_first_deploy_failing_has_nothing_to_roll_back(tar_run):
+    r = tar_run
+    with pytest.raises(DeployError) as err:
+        r.deploy("1", r.release("1", install="exit 2"))
+    record = err.value.details["deploy"]
+    assert record["rollback"]["performed"] is False and "nothing to roll back to" in record["rollback"]["reason"]
+    assert "rollback" not in err.value.msg.split(":")[-1] and r.meta()["1"]["status"] == "bad"
+
+
+def test_chain_reader_reads_and_seeks_across_chunks(tmp_path):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import ChainReader
+
+    data = os.urandom(CHUNK * 3 + 11)
+    src = tmp_path / "p"
+    src.write_bytes(data)
+    up = upload(str(src), str(tmp_path / "s"), "x")
+    reader = ChainReader([os.path.join(up, chunk_name(i)) for i in range(4)])
+    assert reader.read() == data
+    reader.seek(CHUNK - 3)
+    assert reader.read(10) == data[CHUNK - 3:CHUNK + 7]
+    reader.seek(-5, 2)
+    assert reader.read() == data[-5:] and reader.tell() == len(data)
+    reader.close()
+
+
+def test_extract_straight_from_chunks(tmp_path):
+    blob = os.urandom(CHUNK * 5)
+    pkg = make_tar(tmp_path / "p.tgz", {"index.html": "ok", "blob": blob})
+    size, sha, chunks = file_hashes(pkg, CHUNK)
+    assert len(chunks) > 2
+    up = upload(pkg, str(tmp_path / "s"), sha)
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import verify_chunks
+
+    paths = verify_chunks(up, chunks, sha)
+    assert safe_extract(paths, str(tmp_path / "r")) == 2
+    assert (tmp_path / "r" / "blob").read_bytes() == blob
