@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -60,7 +59,7 @@ def get(url):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--health-timeout", type=float, default=5)
     opts = parser.parse_args()

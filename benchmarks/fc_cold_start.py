@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -38,7 +37,7 @@ print((time.perf_counter() - t) * 1000)
 def import_ms(name, runs):
     code = IMPORT_SNIPPET.format(shared=os.path.join(FC, "shared"), path=os.path.join(FC, name, "index.py"))
     samples = []
-    for _ in range(runs):
+    for _run in range(runs):
         out = subprocess.run([sys.executable, "-I", "-c", code], check=True, stdout=subprocess.PIPE, text=True).stdout
         samples.append(float(out.strip()))
     return statistics.median(samples)
@@ -59,10 +58,10 @@ def request_overhead(requests):
                                               "oss_path_original": "devices/cam-1/%s.jpg" % key})
         event = json.dumps(camera.owner_event("GET", "/images", "owner-1", query={"device_id": "cam-1", "limit": "20"})).encode()
         handler = camera.handlers["image_query"].handler
-        for _ in range(50):
+        for _warmup in range(50):
             handler(event, None, services=camera.services)
         times = []
-        for _ in range(requests):
+        for _request in range(requests):
             t = time.perf_counter()
             result = handler(event, None, services=camera.services)
             times.append((time.perf_counter() - t) * 1000)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build one reproducible zip per camera function: ``<out>/<function>.zip``.
 
 Each zip holds ``index.py``, the shared ``camera_common`` package and the function's

@@ -57,4 +57,3 @@ ROUTES = {"register": {"POST": register}, "token": {"POST": token}}
 
 def handler(event, context, services=None):
     return runtime.serve(FUNCTION, ROUTES, event, context, services)
-
