@@ -10,7 +10,10 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TESTS)
+# The Lightsail Stubber harness (lightsail_utils) is shared with the playbook-level tests here.
+sys.path.insert(0, os.path.join(TESTS, "unit", "plugins", "modules"))
 
 from lab import LabDown, lab_env as _lab_env  # noqa: E402  pylint: disable=wrong-import-position
 
