@@ -22,7 +22,9 @@ stop_pid() {
 
 if docker info >/dev/null 2>&1; then
   for name in opsforge-lab-panel opsforge-lab-deploy; do
-    docker rm -f "$name" >/dev/null 2>&1 && echo "lab: removed container $name"
+    if docker inspect "$name" >/dev/null 2>&1; then
+      docker rm -f "$name" >/dev/null && echo "lab: removed container $name"
+    fi
   done
 fi
 for name in pebble challtestsrv registry; do stop_pid "$name"; done
