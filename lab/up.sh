@@ -15,7 +15,7 @@ LAB="$ROOT/.lab"
 CACHE="${OPSFORGE_LAB_CACHE:-$ROOT/.cache}"
 HOSTS=(panel deploy)
 REGISTRY=127.0.0.1:5000
-SYSTEMD_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-cryptography,iproute2,ca-certificates,nginx,curl,openssl,procps,sudo,tar,gzip,xz-utils,busybox,cron
+SYSTEMD_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-cffi-backend,python3-cryptography,iproute2,ca-certificates,nginx,curl,openssl,procps,sudo,tar,gzip,xz-utils,busybox,cron
 mkdir -p "$LAB" "$CACHE"
 
 log() { printf 'lab: %s\n' "$*" >&2; }
