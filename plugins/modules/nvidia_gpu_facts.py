@@ -127,14 +127,18 @@ ansible_facts:
           contains:
             index: {description: GPU index as the driver orders them., type: int}
             name: {description: Product name., type: str, sample: NVIDIA A100-PCIE-40GB}
-            brand: {description: Product brand (nvidia-smi only)., type: str}
-            architecture: {description: Architecture (nvidia-smi only)., type: str, sample: Ampere}
+            brand: {description: Product brand as nvidia-smi names it., type: str, sample: NVIDIA}
+            architecture: {description: Architecture as nvidia-smi names it., type: str, sample: Hopper}
             uuid: {description: GPU UUID., type: str, sample: GPU-956348bc-d43d-23ed-53d4-857749fa2b67}
             serial: {description: Board serial number., type: str}
             pci_bus_id: {description: PCI bus id., type: str, sample: "00000000:21:00.0"}
             memory_total_mib: {description: Framebuffer memory in MiB., type: int}
             memory_used_mib: {description: Used framebuffer memory in MiB., type: int}
             memory_free_mib: {description: Free framebuffer memory in MiB., type: int}
+            memory_reserved_mib:
+              description:
+                - Framebuffer memory the driver reserves, in MiB (newer drivers), not counted as used.
+              type: int
             utilization_gpu_pct: {description: GPU utilisation in percent., type: int}
             utilization_memory_pct: {description: Memory controller utilisation in percent., type: int}
             temperature_c: {description: GPU temperature in Celsius., type: int}

@@ -44,6 +44,7 @@ def empty_gpu():
         "memory_total_mib": None,
         "memory_used_mib": None,
         "memory_free_mib": None,
+        "memory_reserved_mib": None,
         "utilization_gpu_pct": None,
         "utilization_memory_pct": None,
         "temperature_c": None,
@@ -134,6 +135,22 @@ def _ecc_counts(block):
     return corrected, uncorrected
 
 
+def _tlimit_absolute(node, threshold_path):
+    """An absolute threshold from the T.Limit-relative values of R550+ drivers on Hopper.
+
+    Those drivers drop ``gpu_temp_slow_threshold``/``gpu_temp_max_threshold`` and write
+    ``gpu_temp_tlimit`` (how far the GPU is below T.Limit) and thresholds relative to
+    T.Limit, so the absolute value is ``gpu_temp + gpu_temp_tlimit - threshold``
+    (checked against NVML's thresholds on the same H100, see the fixtures README).
+    """
+    temp = _num(node, "temperature/gpu_temp", int)
+    margin = _num(node, "temperature/gpu_temp_tlimit", int)
+    relative = _num(node, threshold_path, int)
+    if temp is None or margin is None or relative is None:
+        return None
+    return temp + margin - relative
+
+
 def _parse_gpu_xml(node, index):
     gpu = empty_gpu()
     gpu["index"] = index
@@ -146,11 +163,18 @@ def _parse_gpu_xml(node, index):
     gpu["memory_total_mib"] = _num(node, "fb_memory_usage/total", int)
     gpu["memory_used_mib"] = _num(node, "fb_memory_usage/used", int)
     gpu["memory_free_mib"] = _num(node, "fb_memory_usage/free", int)
+    gpu["memory_reserved_mib"] = _num(node, "fb_memory_usage/reserved", int)
     gpu["utilization_gpu_pct"] = _num(node, "utilization/gpu_util", int)
     gpu["utilization_memory_pct"] = _num(node, "utilization/memory_util", int)
     gpu["temperature_c"] = _num(node, "temperature/gpu_temp", int)
-    gpu["temperature_slowdown_c"] = _num(node, "temperature/gpu_temp_slow_threshold", int)
-    gpu["temperature_shutdown_c"] = _num(node, "temperature/gpu_temp_max_threshold", int)
+    gpu["temperature_slowdown_c"] = _first(
+        _num(node, "temperature/gpu_temp_slow_threshold", int),
+        _tlimit_absolute(node, "temperature/gpu_temp_slow_tlimit_threshold"),
+    )
+    gpu["temperature_shutdown_c"] = _first(
+        _num(node, "temperature/gpu_temp_max_threshold", int),
+        _tlimit_absolute(node, "temperature/gpu_temp_max_tlimit_threshold"),
+    )
     gpu["power_draw_w"] = _first(
         _num(node, "power_readings/power_draw"),
         _num(node, "gpu_power_readings/power_draw"),
@@ -246,6 +270,17 @@ def merge_mig_profiles(inventory, listing):
 # --------------------------------------------------------------------------------- NVML
 
 
+# NVML enums as nvidia-smi names them (``product_architecture``, ``product_brand``).
+_NVML_ARCHITECTURES = {
+    2: "Kepler", 3: "Maxwell", 4: "Pascal", 5: "Volta", 6: "Turing", 7: "Ampere",
+    8: "Ada Lovelace", 9: "Hopper", 10: "Blackwell",
+}
+_NVML_BRANDS = {
+    1: "Quadro", 2: "Tesla", 3: "NVS", 4: "GRID", 5: "GeForce", 6: "Titan",
+    12: "Quadro RTX", 13: "NVIDIA RTX", 14: "NVIDIA", 15: "GeForce RTX", 16: "Titan RTX",
+}
+
+
 def _decode(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -314,11 +349,19 @@ def _nvml_gpu(nvml, index):
     pci = nvml.opt("nvmlDeviceGetPciInfo", handle)
     if pci is not None:
         gpu["pci_bus_id"] = _decode(getattr(pci, "busId", None))
-    memory = nvml.opt("nvmlDeviceGetMemoryInfo", handle)
+    # The v2 structure keeps the driver's reserved memory out of "used", as nvidia-smi does;
+    # the v1 call (older drivers) counts it as used.
+    version = nvml.const("nvmlMemory_v2", None)
+    memory = nvml.opt("nvmlDeviceGetMemoryInfo", handle, version) if version is not None else None
+    if memory is None:
+        memory = nvml.opt("nvmlDeviceGetMemoryInfo", handle)
     if memory is not None:
         gpu["memory_total_mib"] = _mib(memory.total)
         gpu["memory_used_mib"] = _mib(memory.used)
         gpu["memory_free_mib"] = _mib(memory.free)
+        gpu["memory_reserved_mib"] = _mib(getattr(memory, "reserved", None))
+    gpu["architecture"] = _NVML_ARCHITECTURES.get(nvml.opt("nvmlDeviceGetArchitecture", handle))
+    gpu["brand"] = _NVML_BRANDS.get(nvml.opt("nvmlDeviceGetBrand", handle))
     util = nvml.opt("nvmlDeviceGetUtilizationRates", handle)
     if util is not None:
         gpu["utilization_gpu_pct"] = int(util.gpu)

@@ -156,7 +156,10 @@ class FakeNvml:
         record("nvmlDeviceGetUUID", lambda h: "GPU-5c89-h100" if h == board else "MIG-%s" % h)
         record("nvmlDeviceGetSerial", "1654922000000")
         record("nvmlDeviceGetPciInfo", Pci(b"00000000:19:00.0"))
-        record("nvmlDeviceGetMemoryInfo", lambda h: Memory(81559 * MIB, 80000 * MIB, 1559 * MIB) if h == board
+        record("nvmlDeviceGetArchitecture", pynvml.NVML_DEVICE_ARCH_HOPPER)
+        record("nvmlDeviceGetBrand", pynvml.NVML_BRAND_NVIDIA)
+        # a driver older than the v2 structure: the versioned call is not supported
+        record("nvmlDeviceGetMemoryInfo", lambda h, version=None: not_supported() if version else Memory(81559 * MIB, 80000 * MIB, 1559 * MIB) if h == board
                else Memory(40448 * MIB, 40400 * MIB, 48 * MIB))
         record("nvmlDeviceGetUtilizationRates", not_supported if mig else Util(37, 12))
         record("nvmlDeviceGetTemperature", 41)
@@ -186,7 +189,8 @@ def test_nvml_inventory_with_mig(monkeypatch):
     (gpu,) = facts["gpus"]
     assert gpu["name"] == "NVIDIA H100 80GB HBM3"
     assert gpu["pci_bus_id"] == "00000000:19:00.0"
-    assert (gpu["memory_total_mib"], gpu["memory_used_mib"]) == (81559, 1559)
+    assert (gpu["memory_total_mib"], gpu["memory_used_mib"], gpu["memory_reserved_mib"]) == (81559, 1559, None)
+    assert (gpu["architecture"], gpu["brand"]) == ("Hopper", "NVIDIA")
     assert gpu["utilization_gpu_pct"] is None  # NVML_ERROR_NOT_SUPPORTED in MIG mode
     assert (gpu["temperature_c"], gpu["temperature_slowdown_c"], gpu["temperature_shutdown_c"]) == (41, 87, 92)
     assert (gpu["power_draw_w"], gpu["power_limit_w"]) == (71.23, 700.0)
