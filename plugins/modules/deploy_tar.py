@@ -11,8 +11,8 @@ short_description: Deploy a tar.gz release with a resumable verified transfer, h
 version_added: 1.0.0
 description:
   - The action plugin hashes O(src) on the controller (sha256), asks the host which chunks of that package it
-    already has, and sends only the missing ones (O(chunk_size) each). An interrupted transfer resumes where it
-    stopped; each chunk and the whole package are verified on the host. Run with C(-v) to see the progress
+    already has, and sends only the missing ones (O(chunk_size) each, four at a time). An interrupted transfer
+    resumes where it stopped, inside a chunk too; each chunk and the whole package are verified on the host. Run with C(-v) to see the progress
     (percent and MB/s) at each chunk.
   - The package is checked before anything is extracted. Absolute paths, C(..), devices, fifos and links that
     escape the release are refused and nothing is extracted.
@@ -57,7 +57,7 @@ options:
   chunk_size:
     description: Bytes per transferred chunk (at least 1024).
     type: int
-    default: 33554432
+    default: 67108864
   keep_releases:
     description: Releases to keep; the current one and the rollback target are always kept.
     type: int
@@ -184,8 +184,12 @@ transfer:
       description: Bytes sent in this run.
       type: int
     resumed_bytes:
-      description: Bytes the host already had (from an interrupted transfer).
+      description: Bytes the host already had (from an interrupted transfer), including the start of chunks cut short.
       type: int
+    resumed_partial_chunks:
+      description: Chunks cut short by an interruption whose start the host kept, so only the rest was sent.
+      type: list
+      elements: int
     chunks_sent:
       description: Chunks sent in this run.
       type: int

@@ -20,6 +20,7 @@ Layout::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -38,7 +39,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors impo
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script, scrub, user_ids
 
-DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024  # fewer put_file round trips; resume granularity stays small
 BUF = 1024 * 1024
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -184,6 +185,51 @@ class ChainReader(io.RawIOBase):
         super().close()
 
 
+class _ReleaseTarFile(tarfile.TarFile):
+    """A TarFile that copies regular files of an uncompressed package straight from the chunk
+    files with ``os.copy_file_range`` (in the kernel, no copy through Python). Compressed
+    packages, sparse members and kernels without that call go through tarfile's own copy."""
+
+    def makefile(self, tarinfo, targetpath):
+        reader = self.fileobj
+        copy = getattr(os, "copy_file_range", None)
+        if copy is None or not isinstance(reader, ChainReader) or tarinfo.sparse is not None:
+            return super().makefile(tarinfo, targetpath)
+        try:
+            with open(targetpath, "wb") as out:
+                _copy_range(copy, reader, tarinfo.offset_data, tarinfo.size, out.fileno())
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+            return super().makefile(tarinfo, targetpath)  # this filesystem pair cannot: copy in Python
+        return None
+
+
+_NO_KERNEL_COPY = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM)
+
+
+def _copy_range(copy, reader, offset, size, dest_fd):
+    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd``."""
+    for start, length, path in reader.parts:
+        if size <= 0:
+            break
+        if offset >= start + length:
+            continue
+        step = min(size, start + length - offset)
+        with open(path, "rb") as src:
+            at, left = offset - start, step
+            while left:
+                done = copy(src.fileno(), dest_fd, left, at)
+                if not done:
+                    raise tarfile.ReadError("unexpected end of data")
+                at += done
+                left -= done
+        offset += step
+        size -= step
+    if size > 0:
+        raise tarfile.ReadError("unexpected end of data")
+
+
 def chunk_name(index):
     return "chunk-%06d" % index
 
@@ -200,9 +246,29 @@ def expected_chunk_size(index, size, chunk_size):
     return min(chunk_size, size - index * chunk_size)
 
 
+def tail_name(index, offset):
+    """Where the rest of a partly received chunk is sent: appended to the chunk before verification."""
+    return "%s.from-%d" % (chunk_name(index), offset)
+
+
+def _tail_files(upload_dir):
+    for name in os.listdir(upload_dir):
+        index, sep, offset = name.partition(".from-")
+        if sep and index.startswith("chunk-") and offset.isdigit():
+            yield name, index, int(offset)
+
+
 def probe_chunks(upload_dir, chunk_hashes, size, chunk_size):
-    """Which chunks the host already has intact. Broken ones are deleted so they are sent again."""
-    have, missing, corrupt, partial = [], [], [], []
+    """Which chunks the host already has intact, and which it has only the start of.
+
+    A chunk cut short by an interrupted transfer is kept and reported in ``prefixes`` with its
+    length and sha256, so the controller can check that start against its own file and send
+    only the rest. Chunks that are too long or whose content is wrong, and leftover pieces of
+    an interrupted tail, are deleted so they are sent again.
+    """
+    have, missing, corrupt, partial, prefixes = [], [], [], [], {}
+    for name, _index, _offset in list(_tail_files(upload_dir)):
+        os.unlink(os.path.join(upload_dir, name))
     for index, digest in enumerate(chunk_hashes):
         path = os.path.join(upload_dir, chunk_name(index))
         want = expected_chunk_size(index, size, chunk_size)
@@ -210,6 +276,11 @@ def probe_chunks(upload_dir, chunk_hashes, size, chunk_size):
             missing.append(index)
             continue
         actual = os.path.getsize(path)
+        if 0 < actual < want:
+            partial.append(index)
+            missing.append(index)
+            prefixes[str(index)] = dict(size=actual, sha256=sha256_file(path))
+            continue
         if actual != want:
             partial.append(index)
         elif sha256_file(path) != digest:
@@ -220,7 +291,19 @@ def probe_chunks(upload_dir, chunk_hashes, size, chunk_size):
         os.unlink(path)
         missing.append(index)
     have_bytes = sum(expected_chunk_size(i, size, chunk_size) for i in have)
-    return dict(have=have, missing=missing, corrupt=corrupt, partial=partial, have_bytes=have_bytes)
+    return dict(have=have, missing=missing, corrupt=corrupt, partial=partial, prefixes=prefixes, have_bytes=have_bytes)
+
+
+def join_tails(upload_dir):
+    """Append each received tail to the chunk it continues (when the chunk still has exactly the
+    length the tail starts at); drop tails that do not fit. Verification follows."""
+    for name, index, offset in sorted(_tail_files(upload_dir)):
+        tail = os.path.join(upload_dir, name)
+        path = os.path.join(upload_dir, index)
+        if os.path.exists(path) and os.path.getsize(path) == offset:
+            with open(tail, "rb") as src, open(path, "ab") as dst:
+                shutil.copyfileobj(src, dst, BUF)
+        os.unlink(tail)
 
 
 def verify_chunks(upload_dir, chunk_hashes, sha256):
@@ -316,7 +399,7 @@ def safe_extract(package, dest):
     """Extract ``package`` (a path or a list of chunk paths) into the new directory ``dest`` after checking every member."""
     reader = ChainReader(package) if isinstance(package, list) else None
     try:
-        with tarfile.open(package if reader is None else None, "r:*", fileobj=reader) as tar:
+        with _ReleaseTarFile.open(package if reader is None else None, "r:*", fileobj=reader, copybufsize=4 * BUF) as tar:
             members = check_members(tar)
             tmp = dest + ".extracting"
             if os.path.exists(tmp):
@@ -331,6 +414,7 @@ def safe_extract(package, dest):
             except TypeError:  # Python < 3.12 without the filter argument
                 tar.extractall(tmp, members=members)  # nosec - members were checked above
     except tarfile.TarError as exc:
+        shutil.rmtree(dest + ".extracting", ignore_errors=True)
         raise DeployError("cannot read the package: %s" % exc, cause=exc)
     finally:
         if reader is not None:
@@ -488,6 +572,7 @@ class TarDeployment(Deployment):
         self.update(st.UPLOADING, 5, "verifying %d chunk(s) of %d bytes" % (len(params["chunk_sha256"]), params["package_size"]))
         upload_dir = self.upload_dir()
         try:
+            join_tails(upload_dir)
             package = verify_chunks(upload_dir, params["chunk_sha256"], params["package_sha256"])
         except DeployError as exc:
             raise StepFailed(exc.msg)
@@ -504,9 +589,10 @@ class TarDeployment(Deployment):
             shutil.rmtree(upload_dir, ignore_errors=True)
             raise StepFailed(exc.msg)
         self.extracted = True
-        shutil.rmtree(upload_dir, ignore_errors=True)
         details["files"] = count
-        self.update(st.EXTRACTING, 60, "%d member(s) extracted" % count)
+        self.update(st.EXTRACTING, 55, "%d member(s) extracted" % count)
+        shutil.rmtree(upload_dir, ignore_errors=True)
+        self.update(st.EXTRACTING, 60, "upload removed")
         script = params.get("install_script")
         if script and os.path.isfile(os.path.join(release_dir, script)):
             self.update(st.INSTALLING, 60, "running %s" % script)

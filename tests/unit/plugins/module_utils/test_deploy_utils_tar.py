@@ -17,7 +17,8 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
-    TAR_OPTIONS, TarDeployment, assemble, chunk_name, file_hashes, probe_chunks, safe_extract)
+    TAR_OPTIONS, TarDeployment, assemble, chunk_name, file_hashes, join_tails, probe_chunks, safe_extract, tail_name,
+    verify_chunks)
 
 sys.path.insert(0, os.path.dirname(__file__))
 from deploy_helpers import Server  # noqa: E402
@@ -76,9 +77,32 @@ def test_probe_finds_missing_partial_and_corrupt_chunks(tmp_path):
         handle.truncate(100)
     with open(os.path.join(up, chunk_name(1)), "r+b") as handle:
         handle.write(b"XXXX")
+    open(os.path.join(up, tail_name(3, 10)), "wb").close()  # a tail whose transfer was cut: dropped
     res = probe_chunks(up, chunks, size, CHUNK)
     assert res["have"] == [0] and res["missing"] == [1, 2, 3] and res["corrupt"] == [1] and res["partial"] == [2]
-    assert res["have_bytes"] == CHUNK and sorted(os.listdir(up)) == [chunk_name(0)]
+    # the chunk cut short is kept, with what the controller needs to check its start
+    data = src.read_bytes()
+    assert res["prefixes"] == {"2": {"size": 100, "sha256": hashlib.sha256(data[CHUNK * 2:CHUNK * 2 + 100]).hexdigest()}}
+    assert res["have_bytes"] == CHUNK and sorted(os.listdir(up)) == [chunk_name(0), chunk_name(2)]
+
+
+def test_tails_complete_chunks_cut_short(tmp_path):
+    src = tmp_path / "p"
+    data = os.urandom(CHUNK * 3)
+    src.write_bytes(data)
+    size, sha, chunks = file_hashes(str(src), CHUNK)
+    up = upload(str(src), str(tmp_path / "state"), sha)
+    for index, cut in ((0, 1000), (1, 2000)):
+        with open(os.path.join(up, chunk_name(index)), "r+b") as handle:
+            handle.truncate(cut)
+    # chunk 0 gets the rest from where it stopped; chunk 1's tail claims the wrong start and is dropped
+    (tmp_path / "state" / "uploads" / sha / tail_name(0, 1000)).write_bytes(data[1000:CHUNK])
+    (tmp_path / "state" / "uploads" / sha / tail_name(1, 1500)).write_bytes(data[CHUNK + 1500:CHUNK * 2])
+    join_tails(up)
+    assert sorted(os.listdir(up)) == [chunk_name(i) for i in range(3)]
+    assert (tmp_path / "state" / "uploads" / sha / chunk_name(0)).read_bytes() == data[:CHUNK]
+    with pytest.raises(DeployError, match=r"chunk\(s\) 1 of the package are missing or corrupted"):
+        verify_chunks(up, chunks, sha)
 
 
 def test_assemble_detects_corruption(tmp_path):
@@ -264,8 +288,66 @@ def test_extract_straight_from_chunks(tmp_path):
     size, sha, chunks = file_hashes(pkg, CHUNK)
     assert len(chunks) > 2
     up = upload(pkg, str(tmp_path / "s"), sha)
-    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import verify_chunks
-
     paths = verify_chunks(up, chunks, sha)
     assert safe_extract(paths, str(tmp_path / "r")) == 2
     assert (tmp_path / "r" / "blob").read_bytes() == blob
+
+
+def make_plain_tar(path, files):
+    with tarfile.open(str(path), "w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o640
+            tar.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("kernel_copy", ["copy_file_range", "EXDEV", "absent"])
+def test_uncompressed_members_spanning_chunks_are_copied_exactly(tmp_path, monkeypatch, kernel_copy):
+    """Uncompressed packages are copied chunk to file in the kernel; when the filesystem refuses
+    (EXDEV) or the call is missing, tarfile's copy gives the same files."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy import tar as tar_utils
+
+    calls = []
+    real = getattr(os, "copy_file_range", None)
+    if kernel_copy == "copy_file_range" and real is None:
+        pytest.skip("os.copy_file_range is not available here")
+
+    def refusing(*args):
+        calls.append(args[2])
+        raise OSError(18, "Invalid cross-device link")
+
+    def counting(*args):
+        calls.append(args[2])
+        return real(*args)
+
+    if kernel_copy == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        monkeypatch.setattr(os, "copy_file_range", counting if kernel_copy == "copy_file_range" else refusing)
+    files = {"a.bin": os.urandom(CHUNK * 2 + 100), "b/c.bin": os.urandom(CHUNK // 3), "empty": b""}
+    pkg = make_plain_tar(tmp_path / "p.tar", files)
+    size, sha, chunks = file_hashes(pkg, CHUNK)
+    paths = tar_utils.verify_chunks(upload(pkg, str(tmp_path / "s"), sha), chunks, sha)
+    assert safe_extract(paths, str(tmp_path / "r")) == 3
+    for name, data in files.items():
+        assert (tmp_path / "r" / name).read_bytes() == data
+        assert os.stat(str(tmp_path / "r" / name)).st_mode & 0o777 == 0o640
+    if kernel_copy == "copy_file_range":
+        assert sum(calls) >= len(files["a.bin"]) + len(files["b/c.bin"])  # a.bin spans three chunks
+    elif kernel_copy == "EXDEV":
+        assert calls  # tried, refused, copied by tarfile
+
+
+def test_truncated_uncompressed_package_fails_clearly(tmp_path):
+    pkg = make_plain_tar(tmp_path / "p.tar", {"a.bin": os.urandom(CHUNK * 3)})
+    with open(pkg, "rb") as handle:
+        head = handle.read(CHUNK * 2)  # header + part of a.bin: the data ends early
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(head)
+    size, sha, chunks = file_hashes(str(cut), CHUNK)
+    paths = verify_chunks(upload(str(cut), str(tmp_path / "s"), sha), chunks, sha)
+    with pytest.raises(DeployError, match="cannot read the package"):
+        safe_extract(paths, str(tmp_path / "r"))
+    assert sorted(os.listdir(str(tmp_path))) == ["cut.tar", "p.tar", "s"]  # no release, no staging left
