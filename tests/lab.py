@@ -83,6 +83,19 @@ class PlaybookRun:
                             out.append(res)
         return out
 
+    def failed_messages(self):
+        """The ``msg`` of every failed (and not ignored) task and loop item, joined by newlines."""
+        msgs = []
+        for play in (self.data or {}).get("plays", []):
+            for task in play.get("tasks", []):
+                for res in task["hosts"].values():
+                    if res.get("failed") and not res.get("ignore_errors"):
+                        msgs.append(str(res.get("msg", "")))
+                    for item in res.get("results", []):
+                        if isinstance(item, dict) and item.get("failed"):
+                            msgs.append(str(item.get("msg", "")))
+        return "\n".join(msgs)
+
     def explain(self):
         return "rc=%s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (self.rc, self.stdout[-20000:], self.stderr[-5000:])
 

@@ -54,6 +54,18 @@ options:
         description: File mode, as an octal string.
         type: raw
         default: '0644'
+  require_files:
+    description:
+      - Files that must exist before anything is written, for example the TLS certificate and key a site refers to.
+        When one is missing the module fails with O(require_message) and changes nothing.
+      - In check mode a missing file is only a warning (an earlier task would have created it).
+    type: list
+    elements: path
+    default: []
+  require_message:
+    description: Added to the error when a file of O(require_files) is missing (what to do about it).
+    type: str
+    default: ""
   reload:
     description:
       - Reload nginx after a change (start it when it is not active). With V(false) the change is only tested.
@@ -114,6 +126,10 @@ nginx_site_config:
       description: The nginx version on the host.
       type: str
       sample: 1.22.1
+    service:
+      description: The nginx unit's C(ActiveState), C(SubState) and C(UnitFileState) after this module, from C(systemctl show).
+      type: dict
+      sample: {"active_state": "active", "sub_state": "running", "unit_file_state": "enabled"}
 nginx_test_output:
   description: The output of C(nginx -t) when it rejected the change.
   returned: failure
@@ -126,6 +142,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.nginx import NginxConfig, diff_for, normalize_file
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.systemd import unit_state
 
 
 def main():
@@ -137,12 +154,21 @@ def main():
                 state=dict(type="str", default="present", choices=["present", "absent"]),
                 mode=dict(type="raw", default="0644"),
             )),
+            require_files=dict(type="list", elements="path", default=[]),
+            require_message=dict(type="str", default=""),
             reload=dict(type="bool", default=True),
             service=dict(type="str", default="nginx"),
             nginx_binary=dict(type="str", default="nginx"),
         ),
         supports_check_mode=True,
     )
+    missing = [path for path in module.params["require_files"] if not os.path.exists(path)]
+    if missing and not module.check_mode:
+        advice = module.params["require_message"].strip()
+        module.fail_json(msg=" ".join(part for part in ("%s missing." % ", ".join(missing), advice, "Nothing was changed.") if part),
+                         missing_files=missing)
+    if missing:
+        module.warn("%s missing (a real run would stop here unless an earlier task creates it)" % ", ".join(missing))
     nginx_bin = module.params["nginx_binary"]
     if not os.path.isabs(nginx_bin):
         nginx_bin = module.get_bin_path(nginx_bin, required=True, opt_dirs=["/usr/sbin", "/usr/local/sbin"])
@@ -156,7 +182,8 @@ def main():
         module.fail_json(**exc.fail_kwargs())
     result = dict(
         changed=bool(changes),
-        nginx_site_config=dict(changed_files=[c["path"] for c in changes], action=action, nginx_version=version),
+        nginx_site_config=dict(changed_files=[c["path"] for c in changes], action=action, nginx_version=version,
+                               service=unit_state(module.run_command, module.params["service"], systemctl)),
     )
     if module._diff:
         result["diff"] = diff_for(changes)

@@ -93,6 +93,25 @@ unit:
     sha256:
       description: SHA-256 of the installed content.
       type: str
+service:
+  description:
+    - The unit's state as systemd sees it (before any start or enable by a later task), from C(systemctl show).
+      Values are V(null) when systemd cannot be asked.
+  returned: when O(state=present) and C(systemctl) exists
+  type: dict
+  contains:
+    active_state:
+      description: C(ActiveState), for example V(active) or V(inactive).
+      type: str
+      sample: active
+    sub_state:
+      description: C(SubState), for example V(running).
+      type: str
+      sample: running
+    unit_file_state:
+      description: C(UnitFileState), for example V(enabled) or V(disabled).
+      type: str
+      sample: enabled
 verify_output:
   description: What C(systemd-analyze verify) printed when it rejected the unit.
   returned: failure
@@ -102,7 +121,7 @@ verify_output:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.systemd import UnitFile
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.systemd import UnitFile, unit_state
 
 
 def normalize_unit(desc):
@@ -132,6 +151,9 @@ def main():
         module.fail_json(**exc.fail_kwargs())
     changed = (before or {}).get("sha256") != (after or {}).get("sha256")
     result = dict(changed=changed, unit=normalize_unit(after))
+    systemctl = module.get_bin_path("systemctl")
+    if systemctl and after is not None:
+        result["service"] = unit_state(module.run_command, after["name"], systemctl)
     if module._diff:
         result["diff"] = dict(before=(before or {}).get("content", ""), after=(after or {}).get("content", ""),
                               before_header=(before or after or {}).get("path", ""), after_header=(after or before or {}).get("path", ""))

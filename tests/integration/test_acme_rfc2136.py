@@ -117,19 +117,6 @@ def challenge_txt():
     return [b"".join(rdata.strings).decode() for rrset in response.answer for rdata in rrset]
 
 
-def failed_msgs(run):
-    msgs = []
-    for play in (run.data or {}).get("plays", []):
-        for task in play.get("tasks", []):
-            for res in task["hosts"].values():
-                if res.get("failed") and not res.get("ignore_errors"):
-                    msgs.append(str(res.get("msg", "")))
-                for item in res.get("results", []):
-                    if isinstance(item, dict) and item.get("failed"):
-                        msgs.append(str(item.get("msg", "")))
-    return "\n".join(msgs)
-
-
 # ------------------------------------------------------------------------------------------------ servers
 @pytest.fixture(scope="module")
 def bind(tmp_path_factory):
@@ -315,7 +302,7 @@ def test_wrong_tsig_secret_fails_clearly_and_keeps_the_certificate(bind, pebble,
     # Pretend the certificate is due, so that the role orders and has to publish the records.
     run = run_playbook(PLAY, extra_vars=dict(role_vars, acme_certificate_rfc2136_key_secret=wrong, acme_certificate_renewal_now="+1900d"))
     assert run.rc != 0 and run.failed("panel_host") > 0, explain(run, bind, pebble)
-    msg = failed_msgs(run)
+    msg = run.failed_messages()
     assert ("acme_certificate: the RFC 2136 update that publishes the DNS-01 TXT records of %s failed on 127.0.0.1:%d"
             % (CHALLENGE, NAMED_PORT)) in msg and "PeerBadSignature" in msg, msg
     assert wrong not in run.stdout + run.stderr and bind["secret"] not in run.stdout + run.stderr
@@ -330,5 +317,5 @@ def test_rfc2136_without_a_server_fails_before_touching_the_host(pebble, role_va
     before = host_sha(CERT)
     run = run_playbook(PLAY, extra_vars=dict(role_vars, acme_certificate_rfc2136_server="", acme_certificate_renewal_now="+1900d"))
     assert run.rc != 0 and run.changed("panel_host") == 0
-    assert "rfc2136 needs acme_certificate_rfc2136_server" in failed_msgs(run), run.explain()
+    assert "rfc2136 needs acme_certificate_rfc2136_server" in run.failed_messages(), run.explain()
     assert host_sha(CERT) == before

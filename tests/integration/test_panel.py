@@ -102,16 +102,6 @@ def ok(run):
     return run
 
 
-def failed_msg(run):
-    msgs = []
-    for play in (run.data or {}).get("plays", []):
-        for task in play.get("tasks", []):
-            for res in task["hosts"].values():
-                if res.get("failed") and not res.get("ignore_errors"):
-                    msgs.append(str(res.get("msg", "")))
-    return "\n".join(msgs)
-
-
 def lifecycle(play, present, absent, after_apply=None, after_absent=None):
     """check mode -> apply -> check mode (no change) -> apply (changed=0) -> absent -> absent (changed=0)."""
     run = ok(run_playbook(play, extra_vars=present, check=True, diff=True))
@@ -174,17 +164,17 @@ def test_bad_variables_fail_before_touching_the_host(acme):
     before = host("sh", "-c", "ls /etc/systemd/system /etc/nginx/conf.d; ls /var/lib/opsforge/releases 2>/dev/null").stdout
     run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, app_release_name="badapp", app_release_port=70000))
     assert run.rc != 0
-    assert "app_release_port=70000 must be 1-65535" in failed_msg(run)
+    assert "app_release_port=70000 must be 1-65535" in run.failed_messages()
     assert run.changed() == 0
     run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, app_release_name="badapp", app_release_domains=[""]))
-    assert run.rc != 0 and "Nothing was changed" in failed_msg(run)
+    assert run.rc != 0 and "Nothing was changed" in run.failed_messages()
     no_names = dict(nginx_site_name="badapp", nginx_site_server_names=[], nginx_site_upstreams=[dict(server="127.0.0.1:80")])
     run = run_playbook(role_play("nginx_site"), extra_vars=no_names)
-    assert run.rc != 0 and "must be a non-empty list" in failed_msg(run)
+    assert run.rc != 0 and "must be a non-empty list" in run.failed_messages()
     bad_port = dict(nginx_site_name="badapp", nginx_site_server_names=["bad.panel.lab.test"],
                     nginx_site_upstreams=[dict(server="127.0.0.1:99999")])
     run = run_playbook(role_play("nginx_site"), extra_vars=bad_port)
-    assert run.rc != 0 and "port 1-65535" in failed_msg(run)
+    assert run.rc != 0 and "port 1-65535" in run.failed_messages()
     after = host("sh", "-c", "ls /etc/systemd/system /etc/nginx/conf.d; ls /var/lib/opsforge/releases 2>/dev/null").stdout
     assert before == after
     assert not host_exists("/etc/nginx/conf.d/badapp.conf") and not host_exists("/etc/systemd/system/badapp.service")
@@ -213,7 +203,7 @@ def test_systemd_app_lifecycle():
 
 def test_systemd_app_refuses_a_unit_that_does_not_verify():
     run = run_playbook(role_play("systemd_app"), extra_vars=dict(systemd_app_name="paneltest-bad", systemd_app_exec_start="/nonexistent/bin/app"))
-    assert run.rc != 0 and "systemd-analyze verify rejected" in failed_msg(run)
+    assert run.rc != 0 and "systemd-analyze verify rejected" in run.failed_messages()
     assert not host_exists("/etc/systemd/system/paneltest-bad.service")
 
 
@@ -297,7 +287,7 @@ def test_invalid_nginx_directive_keeps_the_old_site(lab):
                nginx_site_tls=True, nginx_site_extra_directives=["bogus_directive on"])
     run = run_playbook(role_play("nginx_site"), extra_vars=bad)
     assert run.rc != 0
-    msg = failed_msg(run)
+    msg = run.failed_messages()
     assert "nginx -t rejected" in msg and "bogus_directive" in msg, msg
     assert host_sha(site) == before
     rc, code, body, err = https_get(lab)
@@ -309,7 +299,7 @@ def test_exec_start_that_exits_rolls_back_by_itself(lab, acme):
     good_unit = host_sha(unit)
     run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, version="broken", app_release_exec_start="/usr/bin/python3 -c 'raise SystemExit(3)'"))
     assert run.rc != 0
-    msg = failed_msg(run)
+    msg = run.failed_messages()
     assert "failed at step" in msg and "shop.service" in msg and "release 1 is live again" in msg, msg
     assert host("systemctl", "is-active", APP).stdout.strip() == "active"
     assert host_sha(unit) == good_unit
@@ -379,7 +369,7 @@ def test_pebble_down_fails_clearly_and_the_old_cert_keeps_serving(lab, acme):
             time.sleep(0.1)
         run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, version="2", acme_certificate_renewal_now="+1900d"))
         assert run.rc != 0
-        msg = failed_msg(run)
+        msg = run.failed_messages()
         assert "ACME certificate for %s" % DOMAIN in msg and "is live again" in msg, msg
         assert served_serial() == serial
         rc, code, body, err = https_get(lab)

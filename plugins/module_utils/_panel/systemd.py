@@ -47,6 +47,25 @@ def verify(run, name, content, systemd_analyze="systemd-analyze"):
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def unit_state(run, name, systemctl="systemctl"):
+    """``dict(active_state, sub_state, unit_file_state)`` of ``name`` from ``systemctl show``
+    (values ``None`` when systemd cannot be asked), so a role can skip a start/enable that
+    would change nothing."""
+    state = dict(active_state=None, sub_state=None, unit_file_state=None)
+    try:
+        rc, out, _err = run([systemctl, "show", name, "--property=ActiveState,SubState,UnitFileState"])
+    except OSError:
+        return state
+    if rc != 0:
+        return state
+    keys = dict(ActiveState="active_state", SubState="sub_state", UnitFileState="unit_file_state")
+    for line in (out or "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in keys:
+            state[keys[key]] = value.strip() or None
+    return state
+
+
 class UnitFile:
     def __init__(self, run, directory="/etc/systemd/system", systemd_analyze="systemd-analyze"):
         self.run = run

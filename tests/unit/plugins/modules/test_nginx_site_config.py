@@ -146,3 +146,52 @@ def test_bad_files_are_refused_before_anything_is_touched(spec, message):
 def test_parse_version():
     assert parse_version("nginx version: nginx/1.22.1") == "1.22.1"
     assert parse_version("nginx version: openresty/1.21") is None
+
+
+def run_nginx_site_config(args, monkeypatch, check_mode=False):
+    """The module's main() with nginx, systemctl and exit patched; returns (result, commands run)."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.opsforge.infra.plugins.modules import nginx_site_config
+
+    result, commands = {}, []
+
+    def leave(self, **kwargs):
+        result.update(kwargs)
+        raise SystemExit(0)
+
+    def run_command(self, argv, **kwargs):
+        commands.append(list(argv))
+        if argv[1:] == ["-v"]:
+            return 0, "", "nginx version: nginx/1.22.1"
+        if argv[1] == "show":
+            return 0, "ActiveState=active\nSubState=running\nUnitFileState=enabled\n", ""
+        return 0, "", ""
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", leave)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kw: leave(self, failed=True, **kw))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: "/usr/sbin/" + name)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        nginx_site_config.main()
+    return result, commands
+
+
+def test_a_missing_required_file_fails_before_anything_is_written(tmp_path, monkeypatch):
+    site = tmp_path / "shop.conf"
+    cert = tmp_path / "shop.crt"
+    args = dict(files=[dict(path=str(site), content="server { listen 80; }\n")], require_files=[str(cert)],
+                require_message="issue the certificate first.")
+    result, commands = run_nginx_site_config(args, monkeypatch)
+    assert result["failed"] and result["msg"] == "%s missing. issue the certificate first. Nothing was changed." % cert
+    assert result["missing_files"] == [str(cert)] and commands == [] and not site.exists()
+    # check mode only warns: an earlier task of the same run would have created it
+    result, _commands = run_nginx_site_config(args, monkeypatch, check_mode=True)
+    assert not result.get("failed") and result["changed"] and not site.exists()
+    cert.write_text("PEM")
+    result, _commands = run_nginx_site_config(args, monkeypatch)
+    assert not result.get("failed") and result["changed"] and site.read_text() == "server { listen 80; }\n"
+    assert result["nginx_site_config"]["service"] == {"active_state": "active", "sub_state": "running", "unit_file_state": "enabled"}

@@ -108,3 +108,13 @@ def test_bad_unit_names(name):
 def test_unit_name_suffix():
     assert systemd.unit_name("shop") == "shop.service"
     assert systemd.unit_name("shop.timer") == "shop.timer"
+
+
+def test_unit_state_from_systemctl_show():
+    calls = []
+    assert systemd.unit_state(fake_run(calls), "shop.service") == dict(
+        active_state="active", sub_state="running", unit_file_state="enabled")
+    assert calls == [["systemctl", "show", "shop.service", "--property=ActiveState,SubState,UnitFileState"]]
+    # systemd cannot be asked (no systemd in a container, bus down): unknown, so the role does not skip its start
+    assert systemd.unit_state(lambda argv: (1, "", "Failed to connect to bus"), "shop.service") == dict(
+        active_state=None, sub_state=None, unit_file_state=None)
