@@ -152,15 +152,15 @@ def main():
             cert_dir=dict(type="path", required=True),
             metadata_path=dict(type="path", required=True),
             metadata_content=dict(type="str", required=True),
-            key_type=dict(type="str", default="ECC", choices=["ECC", "RSA"]),
-            key_curve=dict(type="str", default="secp256r1"),
-            key_size=dict(type="int", default=2048),
+            key_type=dict(type="str", default="ECC", choices=["ECC", "RSA"], no_log=False),
+            key_curve=dict(type="str", default="secp256r1", no_log=False),
+            key_size=dict(type="int", default=2048, no_log=False),
             remaining_days=dict(type="int", default=30),
             trusted_root_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
-    result = certificate_state(module.params, lambda argv: module.run_command(argv))
+    result = certificate_state(module.params, module.run_command)
     module.exit_json(changed=False, **result)
 
 

@@ -590,9 +590,8 @@ class TarDeployment(Deployment):
             raise StepFailed(exc.msg)
         self.extracted = True
         details["files"] = count
-        self.update(st.EXTRACTING, 55, "%d member(s) extracted" % count)
+        self.update(st.EXTRACTING, 60, "%d member(s) extracted" % count)
         shutil.rmtree(upload_dir, ignore_errors=True)
-        self.update(st.EXTRACTING, 60, "upload removed")
         script = params.get("install_script")
         if script and os.path.isfile(os.path.join(release_dir, script)):
             self.update(st.INSTALLING, 60, "running %s" % script)

@@ -141,7 +141,7 @@ def certificate_state(p, run, now=None, crypto=None):
             if key is not None and _spki(serialization, cert.public_key()) != _spki(serialization, key.public_key()):
                 reasons.append("certificate %s is for another key" % p["certificate_path"])
             if left < datetime.timedelta(days=p["remaining_days"]):
-                reasons.append("certificate %s is due for renewal (%d days left, renew under %d)"
+                reasons.append("certificate %s is due for renewal (%s days left, renew under %s)"
                                % (p["certificate_path"], out["days_left"], p["remaining_days"]))
             if p.get("trusted_root_file"):
                 rc, stdout, stderr = run(["openssl", "verify", "-CAfile", p["trusted_root_file"], "-untrusted",
