@@ -21,7 +21,6 @@ import datetime
 import hashlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from lab import ansible_env, run_playbook  # noqa: E402
+from lab import ansible_env, kill_tree, run_playbook  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import file_hashes  # noqa: E402
 
@@ -89,24 +88,6 @@ def stage_seconds(history, first_status):
     stamps = [(entry["status"], datetime.datetime.fromisoformat(entry["timestamp"].rstrip("Z"))) for entry in history]
     begin = next(stamp for status, stamp in stamps if status == first_status)
     return (stamps[-1][1] - begin).total_seconds()
-
-
-def descendants(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def main():
@@ -178,16 +159,7 @@ def main():
             if have and int(have) >= real2 // 2:
                 break
             time.sleep(0.1)
-        for child in descendants(proc.pid):
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(child, signal.SIGKILL)
-                except OSError:
-                    pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        kill_tree(proc.pid)
         proc.wait()
         run = run_playbook(TAR_PLAY, extra_vars=dict(src=pkg, version="resumed", chunk=chunk))
         assert run.rc == 0, run.explain()

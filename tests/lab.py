@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -130,3 +131,36 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, limit=None,
     except ValueError:
         data = None
     return PlaybookRun(proc, data)
+
+
+def descendants(pid):
+    """Pids of every process below ``pid`` (ansible's workers call setsid, so killpg alone misses them)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` (a process the caller started), its workers and their process groups."""
+    for child in descendants(pid):
+        for kill in (lambda c: os.killpg(c, signal.SIGKILL), lambda c: os.kill(c, signal.SIGKILL)):
+            try:
+                kill(child)
+            except OSError:
+                pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass

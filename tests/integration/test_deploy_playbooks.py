@@ -48,18 +48,20 @@ def test_deploy_playbooks_and_the_one_rollback_command(clean):
         assert run.rc == 0 and run.changed("deploy_host") == 1, run.explain()
     assert sh("cat %s/version" % SERVE).stdout == "version=2\n"
 
-    run = run_playbook(playbook("deploy_rollback.yml"), extra_vars=dict(deploy_hosts="deploy_host", deploy_app=APP,
-                                                                      deploy_state_dir=STATE_DIR))
+    rollback = dict(deploy_hosts="deploy_host", deploy_app=APP, deploy_state_dir=STATE_DIR)
+    run = run_playbook(playbook("deploy_rollback.yml"), extra_vars=rollback)
     assert run.rc == 0 and run.changed("deploy_host") == 1, run.explain()
     assert sh("cat %s/version" % SERVE).stdout == "version=1\n"
     report = run.task_results("Report", host="deploy_host")
     assert report and "is on 1" in report[0]["msg"], run.explain()
-    kinds = [(r["command_type"], r["version"], r["status"]) for r in records()]
-    assert kinds[:2] == [("shell", "1", "success"), ("shell", "2", "success")]
-    assert kinds[2][0] == "rollback" and kinds[2][2] in ("success", "rolled_back"), kinds
+    kept = records()
+    assert [(r["command_type"], r["version"], r["status"]) for r in kept] == [
+        ("shell", "1", "success"), ("shell", "2", "success"), ("rollback", "1", "success")]
+    # the deploy of v2 names the rollback that undid it (so it is never a rollback target again)
+    assert kept[1]["rolled_back_by"] == kept[2]["deploy_id"] and "rolled_back_by" not in kept[0]
+    assert [h["status"] for h in kept[2]["history"]][-2:] == ["rolling_back", "success"]
 
     # a deploy_app that has no deploys: a clear failure, nothing run on the host
-    run = run_playbook(playbook("deploy_rollback.yml"), extra_vars=dict(deploy_hosts="deploy_host", deploy_app=APP + "-none",
-                                                                      deploy_state_dir=STATE_DIR))
+    run = run_playbook(playbook("deploy_rollback.yml"), extra_vars=dict(rollback, deploy_app=APP + "-none"))
     assert run.rc != 0 and APP + "-none" in run.failed_messages(), run.explain()
     assert sh("cat %s/version" % SERVE).stdout == "version=1\n"

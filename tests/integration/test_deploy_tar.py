@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import tarfile
 import time
@@ -20,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from lab import ROOT, ansible_env, run_playbook
+from lab import ROOT, ansible_env, kill_tree, run_playbook
 
 APP = "opsforge-deploy-test-tar"
 PORT = 18601
@@ -207,36 +206,6 @@ def test_tar_unsafe_packages_refused_nothing_extracted(host, tmp_path):
         assert res["failed"] and "unsafe members, nothing was extracted" in res["msg"], res["msg"]
         assert sh("ls %s/releases 2>/dev/null" % DEPLOY_DIR, check=False).stdout.strip() == ""
         assert sh("test -e %s" % evil, check=False).returncode != 0
-
-
-def descendants(pid):
-    """Pids of every process below ``pid`` (ansible's workers call setsid, so killpg alone misses them)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def kill_tree(pid):
-    """SIGKILL ``pid`` (a process this test started), its workers and their process groups."""
-    for child in descendants(pid):
-        for kill in (lambda c: os.killpg(c, signal.SIGKILL), lambda c: os.kill(c, signal.SIGKILL)):
-            try:
-                kill(child)
-            except OSError:
-                pass
-    os.killpg(pid, signal.SIGKILL)
 
 
 def start_interrupted(tmp_path, src, version):
