@@ -2,7 +2,7 @@
 # Start the lab: real servers on 127.0.0.1 that the tests and the demo use.
 #
 #   lab/up.sh            everything (idempotent: what already runs is left alone)
-#   lab/up.sh PIECE...   only some pieces: docker image hosts registry images pebble pebble-root env
+#   lab/up.sh PIECE...   only some pieces: docker image hosts ssh registry images pebble pebble-root env
 #
 # State (PIDs, logs, generated certs, registry storage) lives in .lab/ at the repository
 # root; lab/down.sh stops exactly what is recorded there. Network rule: every server binds
@@ -14,8 +14,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAB="$ROOT/.lab"
 CACHE="${OPSFORGE_LAB_CACHE:-$ROOT/.cache}"
 HOSTS=(panel deploy)
+# sshd port of each lab host on 127.0.0.1 (host networking: one port each).
+declare -A SSH_PORTS=([panel]=22201 [deploy]=22202)
 REGISTRY=127.0.0.1:5000
-SYSTEMD_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-cffi-backend,python3-cryptography,iproute2,ca-certificates,nginx,curl,openssl,procps,sudo,tar,gzip,xz-utils,busybox,cron
+SYSTEMD_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-cffi-backend,python3-cryptography,iproute2,ca-certificates,nginx,curl,openssl,procps,sudo,tar,gzip,xz-utils,busybox,cron,openssh-server
 mkdir -p "$LAB" "$CACHE"
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -77,6 +79,12 @@ build_rootfs() {
     ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
   done
   echo "lab-host" >"$rootfs/etc/hostname"
+  # sshd: off in the image; each host gets its own 127.0.0.1 port when it starts (up_ssh),
+  # since every container shares the machine's network. Key auth only.
+  rm -f "$rootfs/etc/systemd/system/multi-user.target.wants/ssh.service" "$rootfs/etc/systemd/system/sshd.service" \
+        "$rootfs/etc/systemd/system/sockets.target.wants/ssh.socket"
+  printf 'ListenAddress 127.0.0.1\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n' \
+    >"$rootfs/etc/ssh/sshd_config.d/00-lab.conf"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 }
 
@@ -125,6 +133,37 @@ up_hosts() {
       docker exec "opsforge-lab-$h" systemctl --failed --no-legend >&2 || true
       die "opsforge-lab-$h is $state, not running"
     fi
+  done
+}
+
+# ---------------------------------------------------------------- ssh into the hosts
+# Users reach their hosts over SSH: each host runs sshd on its own 127.0.0.1 port with the
+# lab's client key in root's authorized_keys. Client files live in .lab/ssh/.
+ssh_client_key() {
+  mkdir -p "$LAB/ssh"
+  chmod 0700 "$LAB/ssh"
+  [ -s "$LAB/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C opsforge-lab -f "$LAB/ssh/id_ed25519"
+  touch "$LAB/ssh/known_hosts"
+}
+
+# up_ssh_host NAME PORT: configure and start sshd in the running container opsforge-lab-NAME.
+up_ssh_host() {
+  local name="opsforge-lab-$1" port=$2
+  docker exec -i "$name" sh -c "umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys" <"$LAB/ssh/id_ed25519.pub"
+  if ! docker exec "$name" grep -qx "Port $port" /etc/ssh/sshd_config.d/10-port.conf 2>/dev/null \
+     || ! docker exec "$name" systemctl is-active -q ssh; then
+    docker exec "$name" sh -c "echo 'Port $port' > /etc/ssh/sshd_config.d/10-port.conf && systemctl enable -q ssh && systemctl restart ssh"
+  fi
+  wait_for "sshd of $name on 127.0.0.1:$port" 30 \
+    ssh -p "$port" -i "$LAB/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=accept-new \
+      -o UserKnownHostsFile="$LAB/ssh/known_hosts" -o ConnectTimeout=5 root@127.0.0.1 true
+}
+
+up_ssh() {
+  ssh_client_key
+  for h in "${HOSTS[@]}"; do
+    host_running "$h" || continue
+    up_ssh_host "$h" "${SSH_PORTS[$h]}"
   done
 }
 
@@ -276,6 +315,10 @@ LAB_PEBBLE_LISTENER_CA=$LAB/pebble/listener.pem
 LAB_PEBBLE_ROOT=$LAB/pebble/root.pem
 LAB_PEBBLE_PIDFILE=$LAB/pebble.pid
 LAB_CHALLTESTSRV=http://127.0.0.1:8055
+LAB_SSH_KEY=$LAB/ssh/id_ed25519
+LAB_SSH_KNOWN_HOSTS=$LAB/ssh/known_hosts
+LAB_SSH_PORT_PANEL=${SSH_PORTS[panel]}
+LAB_SSH_PORT_DEPLOY=${SSH_PORTS[deploy]}
 EOF
   mv "$LAB/lab.env.tmp" "$LAB/lab.env"
 }
@@ -287,7 +330,8 @@ for piece in "${pieces[@]}"; do
   case "$piece" in
     docker) up_docker ;;
     image) up_docker; up_image ;;
-    hosts) up_docker; up_image; up_hosts ;;
+    hosts) up_docker; up_image; up_hosts; up_ssh ;;
+    ssh) up_ssh ;;
     registry) up_registry ;;
     images) up_docker; up_registry; up_images ;;
     pebble) up_pebble ;;
