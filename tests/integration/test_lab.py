@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -87,3 +88,22 @@ def test_unreachable_systemd_host_fails_loudly(lab, tmp_path):
     assert task == "Gathering Facts", run.explain()
     # The docker connection reports the missing container as an unreachable host.
     assert "Failed to create temporary directory" in msg, run.explain()
+
+
+def test_ssh_hosts_reached_the_way_users_reach_theirs(lab):
+    """Each lab host answers over SSH on its own 127.0.0.1 port (each port reaches its own host) with key auth only, through
+    Ansible's ssh connection with pipelining (inventory group lab_ssh_hosts)."""
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible"), "-i", os.path.join(ROOT, "lab", "inventory.yml"),
+         "lab_ssh_hosts", "-m", "ansible.builtin.command", "-a", "hostname"],
+        capture_output=True, text=True, check=False, timeout=300, cwd=ROOT,
+        env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "panel_ssh | CHANGED | rc=0 >>\npanel-host" in proc.stdout
+    assert "deploy_ssh | CHANGED | rc=0 >>\ndeploy-host" in proc.stdout
+    # Password logins are refused: a client without the key gets no shell.
+    port = lab["LAB_SSH_PORT_DEPLOY"]
+    nokey = subprocess.run(["ssh", "-p", port, "-o", "BatchMode=yes", "-o", "PubkeyAuthentication=no",
+                            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                            "root@127.0.0.1", "true"], capture_output=True, text=True, check=False, timeout=60)
+    assert nokey.returncode == 255 and "Permission denied" in nokey.stderr
