@@ -3,7 +3,7 @@
 # everything is there already.
 set -euo pipefail
 packages=(docker.io debootstrap pebble docker-registry busybox-static curl openssl jq
-          prometheus git ca-certificates nginx-light bind9 bind9-dnsutils openssh-client)
+          prometheus git ca-certificates nginx-light bind9 bind9-dnsutils openssh-client testssl.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
