@@ -21,7 +21,7 @@ stop_pid() {
 }
 
 if docker info >/dev/null 2>&1; then
-  for name in opsforge-lab-panel opsforge-lab-deploy; do
+  for name in opsforge-lab-panel opsforge-lab-deploy opsforge-lab-fleet{1..6}; do
     if docker inspect "$name" >/dev/null 2>&1; then
       docker rm -f "$name" >/dev/null && echo "lab: removed container $name"
     fi

@@ -2,7 +2,7 @@
 # Start the lab: real servers on 127.0.0.1 that the tests and the demo use.
 #
 #   lab/up.sh            everything (idempotent: what already runs is left alone)
-#   lab/up.sh PIECE...   only some pieces: docker image hosts ssh registry images pebble pebble-root env
+#   lab/up.sh PIECE...   only some pieces: docker image hosts ssh fleet registry images pebble pebble-root env
 #
 # State (PIDs, logs, generated certs, registry storage) lives in .lab/ at the repository
 # root; lab/down.sh stops exactly what is recorded there. Network rule: every server binds
@@ -14,8 +14,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAB="$ROOT/.lab"
 CACHE="${OPSFORGE_LAB_CACHE:-$ROOT/.cache}"
 HOSTS=(panel deploy)
+# A fleet of light hosts for rolling deploys, reached over SSH only.
+FLEET=(fleet1 fleet2 fleet3 fleet4 fleet5 fleet6)
 # sshd port of each lab host on 127.0.0.1 (host networking: one port each).
-declare -A SSH_PORTS=([panel]=22201 [deploy]=22202)
+declare -A SSH_PORTS=([panel]=22201 [deploy]=22202 [fleet1]=22211 [fleet2]=22212 [fleet3]=22213 [fleet4]=22214
+                      [fleet5]=22215 [fleet6]=22216)
 REGISTRY=127.0.0.1:5000
 SYSTEMD_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-cffi-backend,python3-cryptography,iproute2,ca-certificates,nginx,curl,openssl,procps,sudo,tar,gzip,xz-utils,busybox,cron,openssh-server
 mkdir -p "$LAB" "$CACHE"
@@ -111,10 +114,13 @@ host_ready() {
   [ "$state" = "running" ] || [ "$state" = "degraded" ]
 }
 
+# up_hosts [NAME...]: start the systemd host containers (default: the panel and deploy hosts).
 up_hosts() {
   local image name
+  local hosts=("$@")
+  [ ${#hosts[@]} -gt 0 ] || hosts=("${HOSTS[@]}")
   image=$(cat "$LAB/image")
-  for h in "${HOSTS[@]}"; do
+  for h in "${hosts[@]}"; do
     name="opsforge-lab-$h"
     if host_running "$h" && [ "$(docker inspect -f '{{.Config.Image}}' "$name")" = "$image" ]; then continue; fi
     docker rm -f "$name" >/dev/null 2>&1 || true
@@ -125,7 +131,7 @@ up_hosts() {
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
       "$image" >/dev/null
   done
-  for h in "${HOSTS[@]}"; do
+  for h in "${hosts[@]}"; do
     wait_for "systemd in opsforge-lab-$h" 90 host_ready "$h"
     local state
     state=$(docker exec "opsforge-lab-$h" systemctl is-system-running 2>/dev/null || true)
@@ -161,7 +167,7 @@ up_ssh_host() {
 
 up_ssh() {
   ssh_client_key
-  for h in "${HOSTS[@]}"; do
+  for h in "${HOSTS[@]}" "${FLEET[@]}"; do
     host_running "$h" || continue
     up_ssh_host "$h" "${SSH_PORTS[$h]}"
   done
@@ -325,13 +331,14 @@ EOF
 
 # ---------------------------------------------------------------- main
 pieces=("$@")
-[ ${#pieces[@]} -gt 0 ] || pieces=(docker image hosts registry images pebble env)
+[ ${#pieces[@]} -gt 0 ] || pieces=(docker image hosts fleet registry images pebble env)
 for piece in "${pieces[@]}"; do
   case "$piece" in
     docker) up_docker ;;
     image) up_docker; up_image ;;
     hosts) up_docker; up_image; up_hosts; up_ssh ;;
     ssh) up_ssh ;;
+    fleet) up_docker; up_image; up_hosts "${FLEET[@]}"; up_ssh ;;
     registry) up_registry ;;
     images) up_docker; up_registry; up_images ;;
     pebble) up_pebble ;;
@@ -340,4 +347,4 @@ for piece in "${pieces[@]}"; do
     *) die "unknown piece: $piece" ;;
   esac
 done
-[ $# -gt 0 ] || log "up: docker, hosts (${HOSTS[*]}), registry $REGISTRY, test images, pebble — see .lab/lab.env"
+[ $# -gt 0 ] || log "up: docker, hosts (${HOSTS[*]}), fleet (${FLEET[*]}, SSH only), registry $REGISTRY, test images, pebble — see .lab/lab.env"
