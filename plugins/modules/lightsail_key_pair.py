@@ -37,7 +37,7 @@ options:
       - An OpenSSH public key (for example the content of C(~/.ssh/id_ed25519.pub)) to import instead of generating one.
       - When the key pair exists, its fingerprint is compared with this key's (RFC 4716 MD5 or OpenSSH SHA256, whichever
         Lightsail reports); a different key fails with nothing changed (remove the key pair with O(state=absent) first).
-        A key pair Lightsail generated has a fingerprint of its private key, which cannot be compared: that gives a warning.
+        A key pair Lightsail generated has a fingerprint of its private key, which cannot be compared, so that gives a warning.
     type: str
   private_key_path:
     description:
