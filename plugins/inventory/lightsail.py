@@ -115,6 +115,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.vars.reserved import is_reserved_name  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import LightsailClient  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import client_config  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import default_retry  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import normalize_instance  # noqa: E402
@@ -220,7 +221,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             aws_secret_access_key=account.get("secret_key") or None,
             aws_session_token=account.get("session_token") or None,
         )
-        return session.client("lightsail", region_name=region, endpoint_url=self.get_option("endpoint_url") or None)
+        return session.client("lightsail", region_name=region, endpoint_url=self.get_option("endpoint_url") or None,
+                              config=client_config())
 
     def _regions(self, account):
         regions = self.get_option("regions") or []
