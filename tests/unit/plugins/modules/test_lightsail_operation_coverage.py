@@ -36,7 +36,6 @@ EXCLUDED = {
 # Remove an entry when a module starts using the operation (the test below insists).
 KNOWN_GAPS = {
     "DeleteAutoSnapshot": "deleting one automatic snapshot of a disk/instance: belongs to the part-1 snapshot modules, not used yet",
-    "GetLoadBalancerTlsPolicies": "lists TLS security policies for lightsail_load_balancer (part 1): not used yet",
     "PeerVpc": "account-wide peering of the Lightsail VPC with the default VPC: not in issues #5/#6; follow-up lightsail_vpc_peering",
     "UnpeerVpc": "see PeerVpc",
     "IsVpcPeered": "see PeerVpc",
