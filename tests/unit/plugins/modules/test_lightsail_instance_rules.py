@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from lightsail_utils import Stubbed, operation, ops, run_module
+from lightsail_utils import Stubbed, ops, run_module
 from test_lightsail_instance import WEB_PORT, get, instance
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import desired_ports

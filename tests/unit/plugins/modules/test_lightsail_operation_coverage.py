@@ -29,18 +29,11 @@ EXCLUDED = {
     "StartGUISession": "interactive browser (NICE DCV) session of the Lightsail console: nothing to configure",
     "StopGUISession": "interactive browser (NICE DCV) session of the Lightsail console: nothing to configure",
     "DeleteKnownHostKeys": "clears host keys of the console's browser-based SSH client only; playbooks use their own SSH known_hosts",
-    "GetActiveNames": "lists names of all active resources; every module reads its own resource directly",
 }
 
 # Operations a module SHOULD cover but none does yet: tracked gaps, not exclusions.
 # Remove an entry when a module starts using the operation (the test below insists).
 KNOWN_GAPS = {
-    "DeleteAutoSnapshot": "deleting one automatic snapshot of a disk/instance: belongs to the part-1 snapshot modules, not used yet",
-    "PeerVpc": "account-wide peering of the Lightsail VPC with the default VPC: not in issues #5/#6; follow-up lightsail_vpc_peering",
-    "UnpeerVpc": "see PeerVpc",
-    "IsVpcPeered": "see PeerVpc",
-    "GetProfile": "account profile and partner-program membership: informational, would fit lightsail_catalog_info; not in issues #5/#6",
-    "GetCostEstimate": "cost estimates per resource: not in issues #5/#6; follow-up for the metric/report side",
     "CheckSubdomainAvailability": "Lightsail subdomains (API newer than issues #5/#6): follow-up lightsail_subdomain",
     "CreateSubdomain": "see CheckSubdomainAvailability",
     "DeleteSubdomain": "see CheckSubdomainAvailability",
