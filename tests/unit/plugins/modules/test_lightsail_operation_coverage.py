@@ -21,10 +21,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..",
 
 # Operations no module of this collection should call, and why.
 EXCLUDED = {
-    "CreateCloudFormationStack": "creates an EC2 instance from an exported Lightsail snapshot: EC2 territory (amazon.aws), not Lightsail management",
-    "GetCloudFormationStackRecords": "records of CreateCloudFormationStack, excluded with it",
-    "ExportSnapshot": "exports a snapshot to Amazon EC2: EC2 territory (amazon.aws), not Lightsail management",
-    "GetExportSnapshotRecords": "records of ExportSnapshot, excluded with it",
     "CreateGUISessionAccessDetails": "interactive browser (NICE DCV) session of the Lightsail console: nothing to configure",
     "StartGUISession": "interactive browser (NICE DCV) session of the Lightsail console: nothing to configure",
     "StopGUISession": "interactive browser (NICE DCV) session of the Lightsail console: nothing to configure",
