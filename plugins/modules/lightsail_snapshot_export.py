@@ -10,7 +10,7 @@ module: lightsail_snapshot_export
 short_description: Export an AWS Lightsail snapshot to Amazon EC2 and create an EC2 instance from it
 version_added: 1.1.0
 description:
-  - Exports an instance or disk snapshot to Amazon EC2 (C(ExportSnapshot): an AMI or an EBS snapshot), once per
+  - Exports an instance or disk snapshot to Amazon EC2 (C(ExportSnapshot), giving an AMI or an EBS snapshot), once per
     snapshot -- an export that is under way or done is left alone, a failed one is started again.
   - With O(ec2_instance), also creates an EC2 instance from the export through the CloudFormation stack Lightsail
     builds (C(CreateCloudFormationStack)), once per export. The export must have finished first, so the module
