@@ -85,8 +85,8 @@ def run_against(endpoint, monkeypatch):
     raise AssertionError("module did not exit")
 
 
-@pytest.mark.parametrize("env", [{}, {"AWS_RETRY_MODE": "standard"}, {"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "10"}],
-                         ids=["botocore-default", "standard", "adaptive-10"])
+@pytest.mark.parametrize("env", [{}, {"AWS_RETRY_MODE": "legacy"}, {"AWS_RETRY_MODE": "standard"}, {"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "10"}],
+                         ids=["botocore-default", "legacy", "standard", "adaptive-10"])
 def test_a_call_that_stays_throttled_makes_the_documented_requests_and_waits(env, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
