@@ -59,6 +59,14 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     ``normalize_resource(raw, drop=())`` (snake_case, tags dict, ISO dates), ``jsonable()``,
     ``operations_of(response)``.
 
+``ports``
+    Instance firewall rules: ``desired_ports()`` (module input -> PortInfo with explicit defaults: ``to_port`` is
+    ``from_port`` for tcp/udp, 65535 for ``all``, -1 -- every code -- for icmp/icmpv6), ``current_ports()``, ``port_key()``.
+
+``account`` / ``export`` / ``subdomain``
+    VPC peering, profile and active names, cost estimates, automatic snapshot deletion; snapshot export to EC2
+    and CloudFormation stacks with their records; subdomains (``mysite.amazonlightsail.com``).
+
 ``common``
     Shared argument specs (``WAIT_SPEC``, ``TAGS_SPEC`` re-exported) and small helpers.
 

@@ -145,3 +145,24 @@ def test_no_two_instances_ever_share_a_host(tmp_path_factory, instances, hostnam
     assert len(set(names)) == len(data)
     for name, instance in zip(names, data):
         assert taken[name] is instance
+
+
+def test_same_name_in_two_accounts_and_two_regions_with_paging_is_four_hosts(tmp_path, warnings):
+    fake = Account()
+    for account in ("prod", "stage"):
+        for region in ("us-east-1", "eu-west-1"):
+            stub = fake.stub(account, region)
+            stub.add("GetInstances", {"instances": [], "nextPageToken": "p2"}, {})  # an empty first page
+            stub.add("GetInstances", {"instances": [host("web-1", region=region, tags=[{"key": "where", "value": account + "/" + region}])]},
+                     {"pageToken": "p2"})
+    config = _config(REGIONS, TWO_ACCOUNTS, "keyed_groups:\n  - {key: account, prefix: account}\n  - {key: region, prefix: region}\n")
+    inventory = run_inventory(tmp_path, config, fake)
+    fake.assert_consumed()
+    groups = groups_of(inventory)
+    assert groups["lightsail"] == ["web-1.eu-west-1.prod", "web-1.eu-west-1.stage", "web-1.us-east-1.prod", "web-1.us-east-1.stage"]
+    assert groups["account_stage"] == ["web-1.eu-west-1.stage", "web-1.us-east-1.stage"]
+    assert groups["region_eu_west_1"] == ["web-1.eu-west-1.prod", "web-1.eu-west-1.stage"]
+    for name in groups["lightsail"]:
+        _instance, region, account = name.split(".")
+        assert inventory.get_host(name).vars["lightsail_tags"] == {"where": account + "/" + region}
+    assert warnings == []
