@@ -90,8 +90,12 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module i
 
 
 def main():
-    module = LightsailModule(spec=ArgumentSpec(dict(name=dict(type="str"), tls_certificates=dict(type="bool", default=False),
-                                                      tls_policies=dict(type="bool", default=False))))
+    spec = ArgumentSpec(dict(
+        name=dict(type="str"),
+        tls_certificates=dict(type="bool", default=False),
+        tls_policies=dict(type="bool", default=False),
+    ))
+    module = LightsailModule(spec=spec)
     try:
         result = load_balancer_info(module.lightsail(), module.params)
     except LightsailError as error:
