@@ -68,7 +68,7 @@ cost_estimates:
           results_by_time:
             - {usage_cost: 0.168, pricing_unit: Hours, unit: 24.0, currency: USD}
 total:
-  description: The sum of RV(cost_estimates[].cost_estimates[].results_by_time[].usage_cost) per currency.
+  description: The sum of the C(usage_cost) of every period in RV(cost_estimates), per currency.
   returned: always
   type: dict
   sample: {USD: 0.668}
