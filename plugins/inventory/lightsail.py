@@ -278,10 +278,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if hostname is None:
             return None
         if hostname in taken and taken[hostname] is not instance:
-            fallback = _qualified(instance, True)
+            # name.region.account is unique among Lightsail instances, but a tag value may already hold it: the ARN then
+            free = [n for n in (_qualified(instance, True), instance.get("arn")) if n and n not in taken]
+            if not free:
+                display.warning("lightsail inventory: %s would get host name %s, which %s already has; not added"
+                                % (_where(instance), hostname, _where(taken[hostname])))
+                return None
             display.warning("lightsail inventory: %s would get host name %s, which %s already has; added as %s instead "
-                            "(see the hostnames option)" % (_where(instance), hostname, _where(taken[hostname]), fallback))
-            hostname = fallback
+                            "(see the hostnames option)" % (_where(instance), hostname, _where(taken[hostname]), free[0]))
+            hostname = free[0]
         taken[hostname] = instance
         return hostname
 

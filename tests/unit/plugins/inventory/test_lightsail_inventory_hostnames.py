@@ -128,21 +128,24 @@ def test_unknown_choice_and_duplicate_account_names_are_clear_errors(tmp_path):
         run_inventory(tmp_path, config, Account())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(["us-east-1", "eu-west-1"]), st.sampled_from(["web", "db"])),
                 unique=True, min_size=1, max_size=8),
-       st.sampled_from([["name"], ["private_ip"], ["name_region"], ["public_ip", "name"]]))
-def test_no_two_instances_ever_share_a_host(tmp_path_factory, instances, hostnames):
-    """Whatever the names, regions, accounts and choices: one host per instance, each with its own variables."""
+       st.sampled_from([["name"], ["private_ip"], ["name_region"], ["public_ip", "name"], ["tag:alias", "name"]]),
+       st.sampled_from(["web.us-east-1.a", "web.eu-west-1.b", "db"]))
+def test_no_two_instances_ever_share_a_host(tmp_path_factory, instances, hostnames, alias):
+    """Whatever the names, regions, accounts, choices and (adversarial) tags: one host per instance."""
     plugin = plugin_mod.InventoryModule()
-    data = [dict(plugin_mod.normalize_instance(host(name, region=region)), region=region, account=account)
+    data = [dict(plugin_mod.normalize_instance(host(name, region=region, tags=[{"key": "alias", "value": alias}],
+                                                    arn="arn:aws:lightsail:%s:%s:Instance/%s" % (region, account, name))),
+                 region=region, account=account)
             for account, region, name in instances]
     taken, names = {}, []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plugin_mod.display, "warning", lambda msg, *a, **k: None)
         for instance in data:
             names.append(plugin.unique_hostname(instance, hostnames, taken, several_accounts=True))
-    assert len(set(names)) == len(data)
+    assert None not in names and len(set(names)) == len(data)
     for name, instance in zip(names, data):
         assert taken[name] is instance
 
