@@ -55,7 +55,7 @@ options:
         instance of the same name appears elsewhere.
       - Lightsail names are unique only per account and region, and private IPs repeat in every region. Two
         instances never become one host; when a host name is already taken by another instance, the plugin warns
-        and adds the second one under its V(name_region_account) name.
+        and adds the second one under its V(name_region_account) name (its V(arn) if a tag value already holds that).
     type: list
     elements: str
     default: [unique]
