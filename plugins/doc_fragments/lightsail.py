@@ -20,7 +20,9 @@ notes:
   - Credentials, region and endpoint come from the usual amazon.aws options or environment
     variables, per task or for a whole play with C(module_defaults) on the action group
     C(group/opsforge.infra.lightsail) (which also receives C(group/amazon.aws.aws) defaults).
-  - API calls that Lightsail throttles are retried with jittered exponential backoff.
+  - API calls that Lightsail throttles are retried with jittered exponential backoff, in one layer (botocore's own
+    retries are turned off, whatever C(AWS_RETRY_MODE)/C(AWS_MAX_ATTEMPTS) say) - a call that stays throttled
+    makes 6 requests and waits at most 50 seconds (about 25 on average) before the task fails.
   - Operations that Lightsail reports as C(Failed) make the task fail with the operation type,
     the resource and Lightsail's error code and details.
 requirements:

@@ -47,10 +47,18 @@ options:
   hostnames:
     description:
       - Preference list for the inventory hostname; the first one the instance has wins.
-      - V(name) is the instance name, V(public_ip), V(private_ip) and V(ipv6) its addresses.
+      - V(name) is the instance name, V(name_region) the name and region (C(web-1.eu-west-1)), V(name_region_account)
+        name, region and account name (C(web-1.eu-west-1.prod)); V(public_ip), V(private_ip) and V(ipv6) its addresses;
+        V(arn) its ARN; C(tag:KEY) the value of its tag C(KEY) (for example V(tag:fqdn)).
+      - V(unique) (the default) is V(name_region) with one account and V(name_region_account) when O(accounts) lists
+        several. It depends on the configuration only, never on the data, so a host name does not change when an
+        instance of the same name appears elsewhere.
+      - Lightsail names are unique only per account and region, and private IPs repeat in every region. Two
+        instances never become one host; when a host name is already taken by another instance, the plugin warns
+        and adds the second one under its V(name_region_account) name (its V(arn) if a tag value already holds that).
     type: list
     elements: str
-    default: [name]
+    default: [unique]
   ansible_host_preference:
     description: Preference list for the C(ansible_host) variable (same values as O(hostnames)).
     type: list
@@ -81,7 +89,7 @@ filters:
   state: [running]
   tags:
     managed-by: ansible
-hostnames: [name]
+hostnames: [unique]   # web-1.eu-west-1.prod; [name] for bare names (a clash warns and falls back)
 ansible_host_preference: [public_ip, private_ip]
 keyed_groups:
   - key: lightsail_tags.role | default('none')
@@ -102,31 +110,59 @@ import concurrent.futures  # noqa: E402
 import fnmatch  # noqa: E402
 
 from ansible.errors import AnsibleError  # noqa: E402
+from ansible.utils.display import Display  # noqa: E402
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable  # noqa: E402
 from ansible.vars.reserved import is_reserved_name  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import LightsailClient  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import client_config  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import default_retry  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import normalize_instance  # noqa: E402
 
+display = Display()
+
+
+def _qualified(instance, with_account):
+    parts = [instance.get("name"), instance.get("region")] + ([instance.get("account")] if with_account else [])
+    return ".".join(str(p) for p in parts) if all(parts) else None
+
+
 ADDRESS_GETTERS = {
     "name": lambda i: i.get("name"),
+    "name_region": lambda i: _qualified(i, False),
+    "name_region_account": lambda i: _qualified(i, True),
     "public_ip": lambda i: i.get("public_ip_address"),
     "private_ip": lambda i: i.get("private_ip_address"),
     "ipv6": lambda i: (i.get("ipv6_addresses") or [None])[0],
+    "arn": lambda i: i.get("arn"),
 }
+TAG_PREFIX = "tag:"
 
 
-def pick(instance, preference):
+def check_choices(preference, option="hostnames"):
+    for choice in preference or []:
+        if choice not in ADDRESS_GETTERS and choice != "unique" and not (choice.startswith(TAG_PREFIX) and len(choice) > len(TAG_PREFIX)):
+            raise AnsibleError("lightsail inventory: unknown %s choice %r (use %s, unique or tag:KEY)"
+                               % (option, choice, ", ".join(ADDRESS_GETTERS)))
+
+
+def pick(instance, preference, several_accounts=False):
+    """The first value ``instance`` has among the ``preference`` choices (``None`` when it has none)."""
     for choice in preference:
-        getter = ADDRESS_GETTERS.get(choice)
-        if getter is None:
-            raise AnsibleError("unknown hostname choice %r (use name, public_ip, private_ip, ipv6)" % choice)
-        value = getter(instance)
+        if choice == "unique":
+            choice = "name_region_account" if several_accounts else "name_region"
+        if choice.startswith(TAG_PREFIX):
+            value = (instance.get("tags") or {}).get(choice[len(TAG_PREFIX):])
+        else:
+            value = ADDRESS_GETTERS[choice](instance)
         if value:
             return value
     return None
+
+
+def _where(instance):
+    return "%s (account %s, region %s)" % (instance.get("name"), instance.get("account"), instance.get("region"))
 
 
 def matches(instance, filters):
@@ -163,7 +199,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _accounts(self):
         accounts = self.get_option("accounts") or []
         if accounts:
-            return [dict(a, name=a.get("name") or a.get("profile") or "account%d" % n) for n, a in enumerate(accounts)]
+            named = [dict(a, name=a.get("name") or a.get("profile") or "account%d" % n) for n, a in enumerate(accounts)]
+            seen = set()
+            for account in named:
+                if account["name"] in seen:
+                    raise AnsibleError("lightsail inventory: account name %s is used twice in accounts; give each a distinct "
+                                       "name (it is the account host variable and part of the host names)" % account["name"])
+                seen.add(account["name"])
+            return named
         return [{"name": self.get_option("profile") or "default", "profile": self.get_option("profile"),
                  "access_key": self.get_option("access_key"), "secret_key": self.get_option("secret_key"),
                  "session_token": self.get_option("session_token")}]
@@ -178,7 +221,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             aws_secret_access_key=account.get("secret_key") or None,
             aws_session_token=account.get("session_token") or None,
         )
-        return session.client("lightsail", region_name=region, endpoint_url=self.get_option("endpoint_url") or None)
+        return session.client("lightsail", region_name=region, endpoint_url=self.get_option("endpoint_url") or None,
+                              config=client_config())
 
     def _regions(self, account):
         regions = self.get_option("regions") or []
@@ -223,19 +267,46 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return ordered
 
     # -- populate -------------------------------------------------------------------------
+    @staticmethod
+    def unique_hostname(instance, preference, taken, several_accounts=False):
+        """The host name of ``instance`` (``None``: it has none of the choices); registered in ``taken``.
+
+        A name another instance already holds is never shared: warn, and use this instance's
+        ``name.region.account`` (unique, as Lightsail names are unique per account and region).
+        """
+        hostname = pick(instance, preference, several_accounts)
+        if hostname is None:
+            return None
+        if hostname in taken and taken[hostname] is not instance:
+            # name.region.account is unique among Lightsail instances, but a tag value may already hold it: the ARN then
+            free = [n for n in (_qualified(instance, True), instance.get("arn")) if n and n not in taken]
+            if not free:
+                display.warning("lightsail inventory: %s would get host name %s, which %s already has; not added"
+                                % (_where(instance), hostname, _where(taken[hostname])))
+                return None
+            display.warning("lightsail inventory: %s would get host name %s, which %s already has; added as %s instead "
+                            "(see the hostnames option)" % (_where(instance), hostname, _where(taken[hostname]), free[0]))
+            hostname = free[0]
+        taken[hostname] = instance
+        return hostname
+
     def populate(self, instances):
         filters = self.get_option("filters") or {}
         strict = self.get_option("strict")
+        preference = self.get_option("hostnames")
+        several_accounts = len(self.get_option("accounts") or []) > 1
         self.inventory.add_group("lightsail")
+        taken = {}
         for instance in instances:
             if not matches(instance, filters):
                 continue
-            hostname = pick(instance, self.get_option("hostnames"))
+            hostname = self.unique_hostname(instance, preference, taken, several_accounts)
             if not hostname:
+                display.vvv("lightsail inventory: %s has none of %s; not added" % (_where(instance), ", ".join(preference)))
                 continue
             self.inventory.add_host(hostname, group="lightsail")
             hostvars = {("lightsail_" + k if is_reserved_name(k) else k): v for k, v in instance.items()}
-            ansible_host = pick(instance, self.get_option("ansible_host_preference"))
+            ansible_host = pick(instance, self.get_option("ansible_host_preference"), several_accounts)
             if ansible_host:
                 hostvars["ansible_host"] = ansible_host
             for key, value in hostvars.items():
@@ -247,6 +318,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        check_choices(self.get_option("hostnames"))
+        check_choices(self.get_option("ansible_host_preference"), "ansible_host_preference")
+        self._accounts()  # duplicate account names fail before any call
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache

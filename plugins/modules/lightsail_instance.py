@@ -36,7 +36,8 @@ options:
       - V(present) creates the instance if needed and leaves its power state alone.
       - V(running) and V(stopped) also start or stop it; V(restarted) reboots a running instance
         (always a change) or starts a stopped one.
-      - V(absent) deletes it.
+      - V(absent) deletes it; an instance that is still V(pending) or V(stopping) is first waited for (up to
+        O(wait_timeout)), whatever O(wait) says, since Lightsail cannot delete it mid-transition.
     type: str
     default: present
     choices: [present, absent, running, stopped, restarted]
@@ -107,6 +108,7 @@ options:
       to_port:
         description:
           - Last port (default O(public_ports[].from_port), or V(65535) for protocol V(all)), or for V(icmp)/V(icmpv6) the ICMP code.
+          - For V(icmp)/V(icmpv6) the default is V(-1), every code, as in Lightsail's own ping rule (type V(8), code V(-1)).
         type: int
       protocol:
         description: Protocol.

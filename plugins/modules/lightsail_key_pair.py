@@ -33,7 +33,11 @@ options:
     default: present
     choices: [present, absent]
   public_key:
-    description: An OpenSSH public key (for example the content of C(~/.ssh/id_ed25519.pub)) to import instead of generating one.
+    description:
+      - An OpenSSH public key (for example the content of C(~/.ssh/id_ed25519.pub)) to import instead of generating one.
+      - When the key pair exists, its fingerprint is compared with this key's (RFC 4716 MD5 or OpenSSH SHA256, whichever
+        Lightsail reports); a different key fails with nothing changed (remove the key pair with O(state=absent) first).
+        A key pair Lightsail generated has a fingerprint of its private key, which cannot be compared, so that gives a warning.
     type: str
   private_key_path:
     description:
@@ -47,7 +51,7 @@ options:
     type: bool
     default: false
 notes:
-  - RV(private_key) is a secret. Use C(no_log) on the task, or prefer O(private_key_path).
+  - RV(private_key) is a secret. Prefer O(private_key_path) (then it is not returned at all), or use C(no_log) on the task.
 seealso:
   - module: opsforge.infra.lightsail_key_pair_info
 """

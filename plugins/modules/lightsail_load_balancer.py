@@ -65,7 +65,8 @@ options:
   tls_policy_name:
     description:
       - TLS security policy of the HTTPS listener, for example V(TLS-2016-08) or V(TLS-FS-Res-1-2-2019-08).
-      - Needs an attached certificate.
+      - Needs an attached certificate. A new value is checked against Lightsail's list (C(GetLoadBalancerTlsPolicies)) before
+        anything is written; list them with O(opsforge.infra.lightsail_load_balancer_info#module:tls_policies=true).
     type: str
   tls_certificates:
     description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: lightsail_load_balancer_info
-short_description: List AWS Lightsail load balancers and their TLS certificates
+short_description: List AWS Lightsail load balancers, their TLS certificates and the TLS policies
 version_added: 1.0.0
 description:
   - Return one Lightsail load balancer by name, or every load balancer of the region (all pages),
@@ -21,6 +21,12 @@ options:
     type: str
   tls_certificates:
     description: Also read the TLS certificates of each load balancer that has any (one more call per load balancer).
+    type: bool
+    default: false
+  tls_policies:
+    description:
+      - Also list the TLS security policies a load balancer accepts (RV(tls_policies)), the values of
+        O(opsforge.infra.lightsail_load_balancer#module:tls_policy_name).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -37,6 +43,12 @@ EXAMPLES = r"""
     name: web-lb
     tls_certificates: true
   register: lb_info
+
+- name: The TLS policies a load balancer accepts
+  opsforge.infra.lightsail_load_balancer_info:
+    name: web-lb
+    tls_policies: true
+  register: lb_policies
 
 - name: Its DNS name, for an alias record
   ansible.builtin.debug:
@@ -58,6 +70,17 @@ load_balancers:
       instance_port: 8080
       instances: [web-1, web-2]
       tags: {}
+tls_policies:
+  description: The TLS security policies of Lightsail load balancers (GetLoadBalancerTlsPolicies), snake_case.
+  returned: with O(tls_policies=true)
+  type: list
+  elements: dict
+  sample:
+    - name: TLS-2016-08
+      is_default: true
+      description: TLS 1.0, 1.1 and 1.2
+      protocols: [TLSv1, TLSv1.1, TLSv1.2]
+      ciphers: [ECDHE-ECDSA-AES128-GCM-SHA256]
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
@@ -67,7 +90,12 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module i
 
 
 def main():
-    module = LightsailModule(spec=ArgumentSpec(dict(name=dict(type="str"), tls_certificates=dict(type="bool", default=False))))
+    spec = ArgumentSpec(dict(
+        name=dict(type="str"),
+        tls_certificates=dict(type="bool", default=False),
+        tls_policies=dict(type="bool", default=False),
+    ))
+    module = LightsailModule(spec=spec)
     try:
         result = load_balancer_info(module.lightsail(), module.params)
     except LightsailError as error:

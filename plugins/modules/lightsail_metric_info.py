@@ -55,7 +55,11 @@ options:
     type: str
     default: now
   chart:
-    description: Draw the series (one line per statistic) to a PNG file on the managed node.
+    description:
+      - Draw the series (one line per statistic) to a PNG file on the managed node.
+      - The x axis is the time in UTC (labelled C(Time (UTC))), the y axis is labelled with O(unit) and starts at 0
+        (V(Percent) ends at 100 at most; V(Bytes) reads C(20 MB)), and the title ends with the period of each point
+        (C(5-minute period)).
     type: dict
     suboptions:
       path:
@@ -71,7 +75,7 @@ options:
         type: int
         default: 400
       title:
-        description: Chart title. Default names the resource and metric.
+        description: Chart title. Default names the resource and metric; the period is appended either way.
         type: str
 extends_documentation_fragment:
   - opsforge.infra.lightsail

@@ -23,7 +23,8 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
 
     - ``call(op_name, not_found_ok=False, **params)`` -- ``op_name`` as ``GetInstance`` or
       ``get_instance``; retries throttling (``retry`` decorator, modules get amazon.aws
-      ``AWSRetry.jittered_backoff`` via ``default_retry()``), translates errors, returns ``None``
+      ``AWSRetry.jittered_backoff`` via ``default_retry()``: the ONE retry layer, botocore's own retries are
+      off through ``client_config()``; ``RETRY_ATTEMPTS`` requests, at most ``RETRY_MAX_TOTAL_WAIT`` s), translates errors, returns ``None``
       for NotFound when ``not_found_ok``. In check mode any non-read call (not ``get_``/``is_``/
       ``list_``) raises ``LightsailError(code="CheckMode")`` -- a guard against bugs.
     - ``paginate(op_name, result_key, **params)`` -- all pages via pageToken/nextPageToken.
@@ -57,6 +58,14 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     ``Action(description, apply, then=None)``.
     ``normalize_resource(raw, drop=())`` (snake_case, tags dict, ISO dates), ``jsonable()``,
     ``operations_of(response)``.
+
+``ports``
+    Instance firewall rules: ``desired_ports()`` (module input -> PortInfo with explicit defaults: ``to_port`` is
+    ``from_port`` for tcp/udp, 65535 for ``all``, -1 -- every code -- for icmp/icmpv6), ``current_ports()``, ``port_key()``.
+
+``account`` / ``export`` / ``subdomain``
+    VPC peering, profile and active names, cost estimates, automatic snapshot deletion; snapshot export to EC2
+    and CloudFormation stacks with their records; subdomains (``mysite.amazonlightsail.com``).
 
 ``common``
     Shared argument specs (``WAIT_SPEC``, ``TAGS_SPEC`` re-exported) and small helpers.

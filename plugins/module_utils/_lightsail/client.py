@@ -49,11 +49,30 @@ def camel_op(name):
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+# ONE retry layer: amazon.aws's jittered backoff around each call, with botocore's own retries turned off
+# (``client_config()``), so the two never multiply (they did: 8 x 3 = 24 requests, 56-100 s, per throttled call).
+# A call that stays throttled makes RETRY_ATTEMPTS requests; the pauses between them are drawn uniformly from
+# [0, min(RETRY_DELAY * 2**n, RETRY_MAX_DELAY)], so it waits at most RETRY_MAX_TOTAL_WAIT seconds (25 s on average).
+RETRY_ATTEMPTS = 6
+RETRY_DELAY = 2
+RETRY_MAX_DELAY = 20
+RETRY_MAX_TOTAL_WAIT = sum(min(RETRY_DELAY * 2 ** n, RETRY_MAX_DELAY) for n in range(RETRY_ATTEMPTS - 1))  # 50
+
+
 def default_retry():
-    """amazon.aws's jittered backoff, retrying Lightsail's throttling codes too."""
+    """amazon.aws's jittered backoff (the only retry layer), retrying Lightsail's throttling codes too."""
     from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # pylint: disable=import-outside-toplevel
 
-    return AWSRetry.jittered_backoff(retries=8, delay=2, max_delay=30, catch_extra_error_codes=EXTRA_RETRY_CODES)
+    return AWSRetry.jittered_backoff(retries=RETRY_ATTEMPTS, delay=RETRY_DELAY, max_delay=RETRY_MAX_DELAY,
+                                     catch_extra_error_codes=EXTRA_RETRY_CODES)
+
+
+def client_config():
+    """botocore ``Config`` for every Lightsail client: botocore's retries off (one attempt), whatever
+    ``AWS_RETRY_MODE``/``AWS_MAX_ATTEMPTS`` or the profile say -- :func:`default_retry` is the one layer."""
+    import botocore.config  # pylint: disable=import-outside-toplevel
+
+    return botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class LightsailClient:

@@ -18,6 +18,10 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import immutable_error
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import invalid
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import _api_port
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import current_ports
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import desired_ports  # noqa: F401 (re-exported)
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import port_key
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import Action
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import LightsailResource
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import jsonable
@@ -29,6 +33,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags imp
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import tags_to_dict
 
 STATES = ("present", "absent", "running", "stopped", "restarted")
+TRANSITIONS = ("pending", "stopping", "starting")  # power states an instance must leave before it can be deleted
 ADD_ON_TYPES = {"auto_snapshot": "AutoSnapshot", "stop_instance_on_idle": "StopInstanceOnIdle"}
 METADATA_FIELDS = {
     "http_tokens": "httpTokens",
@@ -106,73 +111,6 @@ def argument_spec():
     spec.merge(WAIT_SPEC)
     spec.merge(TAGS_SPEC)
     return spec
-
-
-# -- public ports ---------------------------------------------------------------------------------
-def _tuple(values):
-    return tuple(sorted(values or ()))
-
-
-def port_key(port):
-    """A hashable identity of a firewall rule (camelCase dict as the API uses)."""
-    return (port.get("protocol"), port.get("fromPort"), port.get("toPort"), _tuple(port.get("cidrs")),
-            _tuple(port.get("ipv6Cidrs")), _tuple(port.get("cidrListAliases")))
-
-
-def current_ports(instance):
-    """The inbound firewall rules of an instance as PortInfo dicts."""
-    ports = ((instance or {}).get("networking") or {}).get("ports") or []
-    result = []
-    for port in ports:
-        if port.get("accessDirection", "inbound") != "inbound":
-            continue
-        result.append({
-            "fromPort": port.get("fromPort"), "toPort": port.get("toPort"), "protocol": port.get("protocol"),
-            "cidrs": list(port.get("cidrs") or []), "ipv6Cidrs": list(port.get("ipv6Cidrs") or []),
-            "cidrListAliases": list(port.get("cidrListAliases") or []),
-        })
-    return result
-
-
-def desired_ports(public_ports, ip_address_type):
-    """Module ``public_ports`` -> ``(present, absent)`` lists of PortInfo dicts, with explicit defaults
-    so comparison is exact.
-
-    A rule without any of cidrs/ipv6_cidrs/cidr_list_aliases is open to everyone: 0.0.0.0/0 unless the
-    instance is IPv6-only, plus ::/0 unless it is IPv4-only (icmp: IPv4 only; icmpv6: IPv6 only).
-    ``to_port`` defaults to ``from_port`` (65535 for protocol ``all``).
-    """
-    present, absent = [], []
-    for index, port in enumerate(public_ports):
-        protocol = port["protocol"]
-        from_port = port["from_port"]
-        if port.get("to_port") is not None:
-            to_port = port["to_port"]
-        else:
-            to_port = 65535 if protocol == "all" else from_port
-        where = "public_ports[%d]" % index
-        if protocol in ("tcp", "udp", "all"):
-            if not (0 <= from_port <= 65535 and 0 <= to_port <= 65535) or from_port > to_port:
-                raise invalid("%s: from_port/to_port must be 0-65535 with from_port <= to_port (got %s-%s)" % (where, from_port, to_port))
-        elif not (-1 <= from_port <= 255 and -1 <= to_port <= 255):
-            raise invalid("%s: for %s, from_port is the ICMP type and to_port the ICMP code (-1 to 255)" % (where, protocol))
-        cidrs, ipv6_cidrs, aliases = port.get("cidrs"), port.get("ipv6_cidrs"), port.get("cidr_list_aliases")
-        if protocol == "icmpv6" and cidrs:
-            raise invalid("%s: icmpv6 rules apply to IPv6 only; use ipv6_cidrs" % where)
-        if protocol == "icmp" and ipv6_cidrs:
-            raise invalid("%s: icmp rules apply to IPv4 only; use protocol icmpv6 for IPv6" % where)
-        if cidrs is None and ipv6_cidrs is None and aliases is None:
-            cidrs = [] if protocol == "icmpv6" or ip_address_type == "ipv6" else ["0.0.0.0/0"]
-            ipv6_cidrs = [] if protocol == "icmp" or ip_address_type == "ipv4" else ["::/0"]
-        rule = {"fromPort": from_port, "toPort": to_port, "protocol": protocol, "cidrs": list(cidrs or []),
-                "ipv6Cidrs": list(ipv6_cidrs or []), "cidrListAliases": list(aliases or [])}
-        (absent if port.get("state") == "absent" else present).append(rule)
-    return present, absent
-
-
-def _api_port(port):
-    """PortInfo for a request: empty lists left out."""
-    return {k: v for k, v in port.items() if v != []}
 
 
 # -- add-ons --------------------------------------------------------------------------------------
@@ -316,7 +254,18 @@ class Instance(LightsailResource):
         return actions
 
     def plan_delete(self, current):
-        return [Action("delete instance %s" % self.name, lambda: self.client.call("DeleteInstance", instanceName=self.name))]
+        actions = []
+        power = (current.get("state") or {}).get("name")
+        if power in TRANSITIONS:
+            # Lightsail refuses (or half-does) a delete in the middle of a start or stop: wait it out first,
+            # whatever ``wait`` says (that option is about waiting after the change).
+            actions.append(Action("wait for instance %s to finish %s" % (self.name, power), lambda: self._wait_settled(power) and None))
+        actions.append(Action("delete instance %s" % self.name, lambda: self.client.call("DeleteInstance", instanceName=self.name)))
+        return actions
+
+    def _wait_settled(self, power):
+        return self.client.wait_for(self._power_state, lambda i: (i.get("state") or {}).get("name") not in TRANSITIONS,
+                                    self.wait_timeout, "instance %s to finish %s" % (self.name, power))
 
     def _port_plan(self, current):
         """``(put, opened, closed)``: the full rule list for PutInstancePublicPorts (purge) or ``None``,

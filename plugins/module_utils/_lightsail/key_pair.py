@@ -9,12 +9,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import hashlib
 import os
+import re
 import tempfile
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import immutable_error
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import invalid
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import Action
@@ -72,6 +77,33 @@ def write_private_key(path, content):
     return True
 
 
+MD5_HEX = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){15}$")
+SHA256_B64 = re.compile(r"^(SHA256:)?[A-Za-z0-9+/]{43}=?$")
+
+
+def public_key_fingerprint(public_key, like):
+    """The fingerprint of an OpenSSH ``public_key`` in the format of ``like`` (a fingerprint Lightsail
+    reported): RFC 4716 MD5 in colon hex, or OpenSSH's base64 SHA256 (with or without ``SHA256:``).
+
+    ``None`` when ``like`` has another format (a key pair Lightsail generated carries a digest of its
+    private key: no public key can be checked against it). Raises ``Invalid`` for a malformed key.
+    """
+    parts = (public_key or "").split()
+    try:
+        blob = base64.b64decode(parts[1], validate=True) if len(parts) >= 2 else b""
+    except (binascii.Error, ValueError):
+        blob = b""
+    if not blob:
+        raise invalid("public_key is not an OpenSSH public key (expected 'TYPE BASE64 [COMMENT]')")
+    like = (like or "").strip()
+    if MD5_HEX.match(like.lower()):
+        return ":".join("%02x" % b for b in hashlib.md5(blob).digest())
+    if SHA256_B64.match(like):
+        digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+        return ("SHA256:" if like.startswith("SHA256:") else "") + digest + ("=" if like.endswith("=") else "")
+    return None
+
+
 class KeyPair(LightsailResource):
     result_key = "key_pair"
 
@@ -108,6 +140,18 @@ class KeyPair(LightsailResource):
             write_private_key(self.params["private_key_path"], self._private_key)
         return response
 
+    def validate(self, current):
+        if current is None or self.state == "absent" or not self.params.get("public_key"):
+            return
+        have = current.get("fingerprint")
+        wanted = public_key_fingerprint(self.params["public_key"], have)
+        if wanted is None:
+            self.warnings.append("key pair %s exists with fingerprint %s, which is not a public key fingerprint (Lightsail "
+                                 "generated this key pair): cannot compare it with public_key" % (self.name, have))
+        elif wanted.lower() != (have or "").lower():
+            raise immutable_error("key pair", self.name, "fingerprint", have, wanted,
+                                  hint="the existing key pair holds another public key; remove it with state=absent, then import this one")
+
     def plan_create(self):
         verb = "import" if self.params.get("public_key") else "create"
         return [Action("%s key pair %s" % (verb, self.name), self._create)]
@@ -137,7 +181,9 @@ class KeyPair(LightsailResource):
 
     def extra_result(self, current, after):
         result = {}
-        if self._private_key:
+        if self._private_key and self.params.get("private_key_path"):
+            result["private_key_path"] = self.params["private_key_path"]  # written there: never echoed (``-v`` would print it)
+        elif self._private_key:
             result["private_key"] = self._private_key
         if self._public_key:
             result["public_key"] = self._public_key
@@ -153,13 +199,17 @@ def download_default(client, private_key_path=None):
     changed = False
     if private_key_path:
         changed = write_private_key(private_key_path, response["privateKeyBase64"])
-    return {
+    result = {
         "changed": changed,
         "actions": ["write the default private key to %s" % private_key_path] if changed else [],
-        "private_key": response.get("privateKeyBase64"),
         "public_key": response.get("publicKeyBase64"),
         "created_at": jsonable(response.get("createdAt")),
     }
+    if private_key_path:
+        result["private_key_path"] = private_key_path  # the key is in that file: never echoed in the result
+    else:
+        result["private_key"] = response.get("privateKeyBase64")
+    return result
 
 
 def key_pair_info(client, names=None, include_default=False):

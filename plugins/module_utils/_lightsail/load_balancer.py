@@ -124,6 +124,9 @@ class LoadBalancer(LightsailResource):
             raise invalid("tls_certificates: a certificate name is listed twice")
         if len([c for c in params.get("tls_certificates") or [] if c.get("attached") and c.get("state") != "absent"]) > 1:
             raise invalid("tls_certificates: only one certificate can be attached to a load balancer")
+        policy = params.get("tls_policy_name")
+        if policy and policy != (current or {}).get("tlsPolicyName"):
+            check_tls_policy(self.client, policy)
         if current is None:
             if not params.get("instance_port"):
                 raise invalid("load balancer %s does not exist; instance_port is required to create it" % self.name)
@@ -366,6 +369,18 @@ class LoadBalancer(LightsailResource):
                 "pending_validation": pending, "deferred": list(self.deferred)}
 
 
+def tls_policies(client):
+    """Every TLS security policy a Lightsail load balancer accepts (GetLoadBalancerTlsPolicies, all pages)."""
+    return [normalize_resource(p) for p in client.paginate("GetLoadBalancerTlsPolicies", "tlsPolicies")]
+
+
+def check_tls_policy(client, name):
+    """Raise ``Invalid`` (before any write) when ``name`` is not one of Lightsail's TLS policies."""
+    names = [p["name"] for p in tls_policies(client)]
+    if name not in names:
+        raise invalid("tls_policy_name %s is not a Lightsail TLS policy; use one of %s" % (name, ", ".join(names)))
+
+
 def load_balancer_info(client, params):
     """``lightsail_load_balancer_info``: one load balancer by name (missing -> empty list) or all;
     with ``tls_certificates`` each one's certificates too (one more read per load balancer)."""
@@ -380,4 +395,6 @@ def load_balancer_info(client, params):
             raw = dict(raw)
             raw[CERTS] = get_certificates(client, raw["name"]) if raw.get("tlsCertificateSummaries") else []
         result.append(normalize_load_balancer(raw))
+    if params.get("tls_policies"):
+        return {"load_balancers": result, "tls_policies": tls_policies(client)}
     return {"load_balancers": result}

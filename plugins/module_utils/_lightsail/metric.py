@@ -119,7 +119,7 @@ def metric_data(client, resource_type, name, metric, period, statistics, unit, s
 
             title = chart.get("title") or "%s %s %s" % (resource_type, name, metric)
             try:
-                facts = render_chart(chart["path"], series_for_chart(raw, statistics), title=title, unit=unit,
+                facts = render_chart(chart["path"], series_for_chart(raw, statistics), title=title, unit=unit, period=period,
                                      width=chart.get("width") or 800, height=chart.get("height") or 400)
             except ImportError as exc:
                 raise LightsailError("matplotlib is required to draw charts: pip install matplotlib", code="MissingLibrary", cause=exc)

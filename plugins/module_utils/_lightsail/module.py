@@ -13,6 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import LightsailClient
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import client_config
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import default_retry
 
 
@@ -37,7 +38,7 @@ class LightsailModule(AnsibleAWSModule):
         key = region or ""
         if key not in self._lightsail_clients:
             extra = {"region": region} if region else {}
-            boto3_client = self.client("lightsail", **extra)
+            boto3_client = self.client("lightsail", config=client_config(), **extra)
             self._lightsail_clients[key] = LightsailClient(boto3_client, check_mode=self.check_mode, retry=default_retry())
         return self._lightsail_clients[key]
 

@@ -74,6 +74,7 @@ def groups_of(inventory):
 CONFIG = """
 plugin: opsforge.infra.lightsail
 regions: [us-east-1, eu-west-1]
+hostnames: [name]
 keyed_groups:
   - key: lightsail_tags.env
     prefix: env
@@ -125,9 +126,10 @@ accounts:
 """
     inventory = run_inventory(tmp_path, config, fake)
     fake.assert_consumed()
-    assert groups_of(inventory)["lightsail"] == ["a", "b", "c"]
-    assert inventory.get_host("c").vars["account"] == "stage"
-    assert inventory.get_host("b").vars["region"] == "ap-south-1"
+    # two accounts: the default host names carry region and account
+    assert groups_of(inventory)["lightsail"] == ["a.us-east-1.prod", "b.ap-south-1.prod", "c.us-east-1.stage"]
+    assert inventory.get_host("c.us-east-1.stage").vars["account"] == "stage"
+    assert inventory.get_host("b.ap-south-1.prod").vars["region"] == "ap-south-1"
 
 
 def test_filters_and_hostname_preference(tmp_path):

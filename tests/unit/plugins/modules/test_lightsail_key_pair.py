@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import stat
+
+import pytest
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -42,7 +44,7 @@ def test_create_returns_private_key_once_and_writes_0600(tmp_path):
     get(stub)
     result = run_module(lightsail_key_pair.main, {"name": "deploy", "tags": {"team": "ops"}, "private_key_path": str(path)}, stub)
     assert result["changed"] is True
-    assert result["private_key"] == PRIVATE and result["public_key"] == PUBLIC
+    assert "private_key" not in result and result["public_key"] == PUBLIC
     assert result["key_pair"]["tags"] == {"team": "ops"}
     assert path.read_text() == PRIVATE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -100,7 +102,7 @@ def test_download_default_writes_file_idempotently(tmp_path):
     response = {"publicKeyBase64": PUBLIC, "privateKeyBase64": PRIVATE, "createdAt": CREATED}
     stub = Stubbed().add("DownloadDefaultKeyPair", response, {})
     result = run_module(lightsail_key_pair.main, {"download_default": True, "private_key_path": str(path)}, stub)
-    assert result["changed"] is True and result["private_key"] == PRIVATE and path.read_text() == PRIVATE
+    assert result["changed"] is True and "private_key" not in result and path.read_text() == PRIVATE
     stub = Stubbed().add("DownloadDefaultKeyPair", response, {})
     assert run_module(lightsail_key_pair.main, {"download_default": True, "private_key_path": str(path)}, stub)["changed"] is False
     stub = Stubbed()
@@ -142,3 +144,90 @@ def test_existing_key_pair_with_missing_private_key_file_warns(tmp_path):
     result = run_module(lightsail_key_pair.main, {"name": "deploy", "private_key_path": str(tmp_path / "lost.pem")}, stub)
     assert result["changed"] is False
     assert any("its private key cannot be written to %s" % (tmp_path / "lost.pem") in w for w in result["warnings"])
+
+
+# -- issue 16: the public key of an existing key pair, and the private key kept out of the result --------------
+def _openssh_public_key(seed):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32).public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " alice@laptop"
+
+
+def _fingerprints(public_key):
+    """What Lightsail reports: RFC 4716 MD5 (colon hex) for imported keys, or OpenSSH's SHA256 (base64)."""
+    import base64
+    import hashlib
+
+    blob = base64.b64decode(public_key.split()[1])
+    md5 = ":".join("%02x" % b for b in hashlib.md5(blob).digest())
+    return md5, base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+ALICE, MALLORY = _openssh_public_key(1), _openssh_public_key(2)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["md5", "sha256"])
+def test_existing_key_pair_with_the_same_public_key_is_ok(which):
+    stub = Stubbed()
+    get(stub, dict(KEY, fingerprint=_fingerprints(ALICE)[which], tags=[]))
+    result = run_module(lightsail_key_pair.main, {"name": "deploy", "public_key": ALICE}, stub)
+    assert result["changed"] is False and stub.calls == ["GetKeyPair"]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["md5", "sha256"])
+def test_existing_key_pair_with_another_public_key_fails_without_writing(which):
+    stub = Stubbed()
+    get(stub, dict(KEY, fingerprint=_fingerprints(MALLORY)[which], tags=[]))
+    result = run_module(lightsail_key_pair.main, {"name": "deploy", "public_key": ALICE}, stub)
+    assert result["failed"] is True and result["error_code"] == "Immutable"
+    assert "key pair deploy" in result["msg"] and _fingerprints(MALLORY)[which] in result["msg"]
+    assert _fingerprints(ALICE)[which] in result["msg"] and "state=absent" in result["msg"]
+    assert stub.count(writes=True) == 0
+
+
+def test_existing_key_pair_with_another_public_key_fails_in_check_mode_too():
+    stub = Stubbed()
+    get(stub, dict(KEY, fingerprint=_fingerprints(MALLORY)[0], tags=[]))
+    result = run_module(lightsail_key_pair.main, {"name": "deploy", "public_key": ALICE}, stub, check_mode=True)
+    assert result["failed"] is True and result["error_code"] == "Immutable"
+
+
+def test_generated_key_pair_fingerprint_cannot_be_compared_so_it_warns():
+    # A key pair Lightsail generated has a fingerprint of its private key: no public key can be checked against it.
+    stub = Stubbed()
+    get(stub, dict(KEY, fingerprint="1f:51:ae:28:bf:89:e9:d8:1f:25:5d:37:2d:7d:b8:ca:9f:f5:f1:6f", tags=[]))
+    result = run_module(lightsail_key_pair.main, {"name": "deploy", "public_key": ALICE}, stub)
+    assert result["changed"] is False
+    assert any("cannot compare" in w for w in result["warnings"])
+
+
+def test_private_key_written_to_a_file_is_not_in_the_result(tmp_path):
+    path = tmp_path / "deploy.pem"
+    stub = Stubbed()
+    get(stub, missing=True)
+    stub.add("CreateKeyPair", dict(kop("CreateKeyPair"), keyPair=KEY, publicKeyBase64=PUBLIC, privateKeyBase64=PRIVATE),
+             {"keyPairName": "deploy"})
+    get(stub)
+    result = run_module(lightsail_key_pair.main, {"name": "deploy", "private_key_path": str(path)}, stub)
+    assert result["changed"] is True and path.read_text() == PRIVATE
+    assert "private_key" not in result and PRIVATE not in repr(result)
+    assert result["public_key"] == PUBLIC and result["private_key_path"] == str(path)
+
+
+def test_private_key_without_a_file_is_returned_once():
+    stub = Stubbed()
+    get(stub, missing=True)
+    stub.add("CreateKeyPair", dict(kop("CreateKeyPair"), keyPair=KEY, publicKeyBase64=PUBLIC, privateKeyBase64=PRIVATE),
+             {"keyPairName": "deploy"})
+    get(stub)
+    result = run_module(lightsail_key_pair.main, {"name": "deploy"}, stub)
+    assert result["private_key"] == PRIVATE
+
+
+def test_default_key_pair_written_to_a_file_is_not_in_the_result(tmp_path):
+    path = tmp_path / "default.pem"
+    stub = Stubbed().add("DownloadDefaultKeyPair", {"publicKeyBase64": PUBLIC, "privateKeyBase64": PRIVATE, "createdAt": CREATED}, {})
+    result = run_module(lightsail_key_pair.main, {"download_default": True, "private_key_path": str(path)}, stub)
+    assert path.read_text() == PRIVATE and "private_key" not in result

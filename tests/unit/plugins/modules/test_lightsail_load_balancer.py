@@ -93,6 +93,7 @@ def test_update_everything_with_diff():
     stub = Stubbed()
     stub.add("GetLoadBalancer", {"loadBalancer": lb(instances=["web-1", "old"], certs=[{"name": "web-cert"}])})
     stub.add("GetLoadBalancerTlsCertificates", {"tlsCertificates": [cert()]}, {"loadBalancerName": "web-lb"})
+    stub.add("GetLoadBalancerTlsPolicies", {"tlsPolicies": [{"name": "TLS-2016-08"}, {"name": "TLS-FS-Res-1-2-2019-08"}]})
     stub.add("SetIpAddressType", lbop("SetIpAddressType"),
              {"resourceType": "LoadBalancer", "resourceName": "web-lb", "ipAddressType": "ipv4"})
     stub.add("DetachInstancesFromLoadBalancer", lbop("DetachInstancesFromLoadBalancer"), {"loadBalancerName": "web-lb", "instanceNames": ["old"]})
@@ -259,6 +260,7 @@ def test_info_with_certificates():
 def test_https_redirection_needs_an_attached_certificate():
     stub = Stubbed()
     stub.add("GetLoadBalancer", {"loadBalancer": lb(policy=None)})
+    stub.add("GetLoadBalancerTlsPolicies", {"tlsPolicies": [{"name": "TLS-2016-08"}]})  # a new policy is validated first
     result = run({"name": "web-lb", "https_redirection": True, "tls_policy_name": "TLS-2016-08"}, stub)
     assert result["failed"] is True
     assert "tls_policy_name and https_redirection need a TLS certificate attached" in result["msg"]
