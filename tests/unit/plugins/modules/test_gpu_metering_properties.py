@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 
 from gpu_sim import SimCluster, SimPod, SimPvc, at
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
@@ -35,8 +35,8 @@ def pods(draw, index):
     ran = draw(st.one_of(st.none(), st.integers(1, 30 * 3600)))  # None: still running at the end
     ended = None if ran is None else (started if started is not None else created) + ran / 3600
     key = draw(st.sampled_from(GPU_KEYS))
-    return SimPod("pod-%d" % index, draw(st.sampled_from(["a", "b"])), at(created), started and at(started),
-                  ended and at(ended), {key: draw(st.integers(1, 4))}, cpu=draw(st.sampled_from(["500m", "4", "1250m"])),
+    return SimPod("pod-%d" % index, draw(st.sampled_from(["a", "b"])), at(created), None if started is None else at(started),
+                  None if ended is None else at(ended), {key: draw(st.integers(1, 4))}, cpu=draw(st.sampled_from(["500m", "4", "1250m"])),
                   memory=draw(st.sampled_from(["3Gi", "16Gi", "1500Mi"])), node=draw(st.sampled_from(["gpu-a100", "gpu-t4"])),
                   env_uid="sts-%d" % draw(st.integers(0, 2)))
 
@@ -49,7 +49,7 @@ def scenarios(draw):
     for i in range(draw(st.integers(0, 2))):
         created = draw(seconds) / 3600
         gone = draw(st.one_of(st.none(), st.integers(1, 30 * 3600)))
-        sim_pvcs.append(SimPvc("pvc-%d" % i, "a", at(created), gone and at(created + gone / 3600),
+        sim_pvcs.append(SimPvc("pvc-%d" % i, "a", at(created), None if gone is None else at(created + gone / 3600),
                                size=draw(st.sampled_from(["10Gi", "100Gi", "1536Mi"]))))
     runs = draw(st.lists(st.tuples(st.integers(0, END * 3600), st.integers(0, END * 3600), st.integers(1, END * 3600),
                                    st.sampled_from(["hour", "day"])), max_size=5))
@@ -80,6 +80,7 @@ def run(cluster, path, now, start, end, bucket):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
+@example(([SimPod("pod-0", "a", at(0), at(0), at(1.5))], [SimPvc("pvc-0", "a", at(0), at(0.25))], []))  # starts at T0
 def test_ledger_is_the_integral_of_what_ran(scenario):
     sim_pods, sim_pvcs, runs = scenario
     cluster = SimCluster(sim_pods, sim_pvcs)

@@ -13,6 +13,8 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from ansible.module_utils import basic
@@ -204,6 +206,21 @@ def test_reissuing_a_period_is_byte_identical(tmp_path):
     meter_at(first, cluster, at(745), bucket="day", invoice_dir=str(second), invoice_months=["2026-10"])
     for ext in ("json", "csv", "html"):
         assert (first / ("ml-2026-10." + ext)).read_bytes() == (second / ("ml-2026-10." + ext)).read_bytes()
+
+
+def test_reissuing_in_another_process_is_byte_identical(tmp_path):
+    """Another process (another hash seed, fresh matplotlib) renders the same bytes from the same ledger."""
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    meter_at(tmp_path, cluster, at(745), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
+    again = tmp_path / "again"
+    again.mkdir()
+    code = ("import sys; sys.path[:0] = %r; from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering; "
+            "metering.run_report(None, %r, do_meter=False, invoice_dir=%r, invoice_months=['2026-10'])") % (
+                [p for p in sys.path if p.endswith("collections")], str(tmp_path / "ledger.sqlite"), str(again))
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONHASHSEED="12345"), timeout=120)
+    for ext in ("json", "csv", "html"):
+        assert (tmp_path / ("ml-2026-10." + ext)).read_bytes() == (again / ("ml-2026-10." + ext)).read_bytes()
 
 
 def test_rerunning_adds_nothing_and_rewrites_nothing(tmp_path):
