@@ -47,10 +47,13 @@ import json
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, notify
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.idle import (  # noqa: F401 (re-exported)
-    DEFAULT_METRIC, DEFAULT_MIG_METRIC, Prometheus, utilization_query)
 
 UTC = datetime.timezone.utc
+# the Prometheus side lives in .idle; these names stay here for the module and older callers
+Prometheus = idle.Prometheus
+utilization_query = idle.utilization_query
+DEFAULT_METRIC = idle.DEFAULT_METRIC
+DEFAULT_MIG_METRIC = idle.DEFAULT_MIG_METRIC
 WARNING_ANNOTATION = "opsforge.io/reaper-warning"
 ORPHANED_ANNOTATION = "opsforge.io/orphaned-at"
 POLICY_KEYS = ("enabled", "threshold", "idle_minutes", "grace_minutes", "min_runtime_minutes")
