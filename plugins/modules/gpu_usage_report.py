@@ -84,12 +84,26 @@ options:
     description: Months (V(2026-10)) to invoice. Defaults to the previous month when O(invoice_dir) is set.
     type: list
     elements: str
+  prometheus_url:
+    description:
+      - Base URL of a Prometheus that scrapes kube-state-metrics. When set, a Pod that disappeared since the last run
+        is billed up to the last sample of C(kube_pod_status_phase{phase="Running"}) with its UID (one query per run,
+        only when a Pod disappeared), instead of up to the last run that saw it.
+    type: str
+  prometheus_token:
+    description: Bearer token for Prometheus.
+    type: str
+  prometheus_validate_certs:
+    description: Verify Prometheus' TLS certificate.
+    type: bool
+    default: true
 requirements:
   - kubernetes (Python) when O(meter=true)
   - matplotlib (Python) for invoices
 notes:
-  - A Pod deleted between two runs is billed up to the last run that saw it running (never more than what was seen);
-    the finish time is exact when a run sees the Pod terminating. Run the module every 10 to 15 minutes.
+  - A Pod deleted between two runs is billed up to the last run that saw it running (never more than what was seen),
+    or with O(prometheus_url) up to the last kube-state-metrics sample that saw it Running; the finish time is exact
+    when a run sees the Pod terminating. Run the module every 10 to 15 minutes.
   - RBAC needed cluster-wide - list pods, persistentvolumeclaims and nodes; none when O(meter=false).
   - Ledgers written before this version (table C(usage)) are not read; start a new ledger file.
 """
@@ -170,7 +184,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, metering  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
@@ -185,6 +199,9 @@ SPEC = ArgumentSpec(
         workspaces=dict(type="list", elements="str"),
         invoice_dir=dict(type="path"),
         invoice_months=dict(type="list", elements="str"),
+        prometheus_url=dict(type="str"),
+        prometheus_token=dict(type="str", no_log=True),
+        prometheus_validate_certs=dict(type="bool", default=True),
     ),
     required_if=[("meter", True, ("rate_card",))],
     required_by={"invoice_months": ("invoice_dir",)},
@@ -195,12 +212,16 @@ def main(api_client=None, now=None):
     spec = ArgumentSpec().merge(SPEC).merge(AUTH_SPEC)
     module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
     p = module.params
+    prometheus = None
+    if p["prometheus_url"]:
+        prometheus = idle.Prometheus(p["prometheus_url"], token=p["prometheus_token"],
+                                     validate_certs=p["prometheus_validate_certs"])
     try:
         api = get_api(module, api_client=api_client) if p["meter"] else None
         changed, report, diff = metering.run_report(
             api, p["ledger"], rate_card=p["rate_card"], window_start=p["window_start"], window_end=p["window_end"],
             bucket=p["bucket"], workspaces=p["workspaces"], do_meter=p["meter"], invoice_dir=p["invoice_dir"],
-            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now)
+            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now, prometheus=prometheus)
     except K8sError as exc:
         fail_from_error(module, exc)
     module.exit_json(changed=changed, usage_report=report, diff=diff)

@@ -44,7 +44,7 @@ SIGNALS = ("device", "mig")
 
 
 class Prometheus:
-    """Instant queries against the Prometheus HTTP API (``/api/v1/query``)."""
+    """Instant queries against the Prometheus HTTP API (``/api/v1/query``): vectors, and raw samples of a range."""
 
     def __init__(self, url, token=None, timeout=30, validate_certs=True, retries=2, opener=open_url, sleep=time.sleep):
         self.url = url.rstrip("/")
@@ -56,8 +56,7 @@ class Prometheus:
         self.sleep = sleep
         self.queries = 0
 
-    def query(self, promql, at):
-        """``[(labels, value)]`` of an instant vector at ``at`` (aware datetime)."""
+    def _get(self, promql, at):
         self.queries += 1
         target = "%s/api/v1/query?%s" % (self.url, urlencode({"query": promql, "time": "%.3f" % at.timestamp()}))
         headers = {"Accept": "application/json"}
@@ -83,12 +82,25 @@ class Prometheus:
             raise K8sError("cannot query Prometheus at %s: %s" % (self.url, getattr(exc, "reason", exc)), cause=exc)
         if data.get("status") != "success":
             raise K8sError("Prometheus query failed: %s: %s" % (data.get("errorType"), data.get("error")))
-        result = (data.get("data") or {}).get("result") or []
+        return (data.get("data") or {}).get("result") or []
+
+    def query(self, promql, at):
+        """``[(labels, value)]`` of an instant vector at ``at`` (aware datetime)."""
         out = []
-        for series in result:
+        for series in self._get(promql, at):
             try:
                 out.append((series.get("metric") or {}, float(series["value"][1])))
             except (KeyError, IndexError, TypeError, ValueError):
+                continue
+        return out
+
+    def samples(self, selector, seconds, at):
+        """``[(labels, [(unix time, value)])]``: the raw samples of ``selector`` in the ``seconds`` before ``at``."""
+        out = []
+        for series in self._get("%s[%ds]" % (selector, max(1, int(seconds))), at):
+            try:
+                out.append((series.get("metric") or {}, [(float(t), float(v)) for t, v in series.get("values") or []]))
+            except (TypeError, ValueError):
                 continue
         return out
 

@@ -106,6 +106,7 @@ def merge_lives(stored, observed, now):
     for uid, life in out.items():
         if uid not in seen and life["end"] is None:
             life["end"] = max(life["start"], life["last_seen"])
+            life["vanished"] = True  # closed by this observation: a later source may push the end up to ``now``
     return out
 
 

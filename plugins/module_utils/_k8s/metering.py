@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import os
+import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import ledger as L
@@ -28,6 +29,8 @@ BUCKETS = L.BUCKETS
 GIB = 2 ** 30
 HOURS = decimal.Decimal("0.000001")
 GPU_UNITS = ("GPU-hour", "MIG-instance-hour", "share-hour")
+KSM_RUNNING = 'kube_pod_status_phase{phase="Running", uid=~"%s"}'
+SAFE_UID = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def dec(value):
@@ -134,9 +137,38 @@ def observe_platform(api):
     return usage.observe(pods, pvcs, nodes)
 
 
-def meter(ledger, observed, rate_card, window_start, window_end, bucket, now, workspaces=None):
+def refine_vanished(lives, prometheus, now):
+    """Move the end of the Pods gone since the last run to the last kube-state-metrics sample that saw them Running.
+
+    A life closed by this observation ended somewhere between its last observation and ``now``;
+    ``kube_pod_status_phase{phase="Running"}`` (kube-state-metrics, keyed by Pod UID) narrows that to
+    the scrape interval. The end only moves later, never past ``now``. One query; returns the lives moved.
+    """
+    gone = [life for life in lives.values() if life.get("vanished") and life["kind"] == "compute" and SAFE_UID.match(life["uid"])]
+    if prometheus is None or not gone:
+        return 0
+    since = min(life["last_seen"] for life in gone)
+    series = prometheus.samples(KSM_RUNNING % "|".join(sorted(life["uid"] for life in gone)),
+                                (now - since).total_seconds() + 60, now)
+    last = {}
+    for labels, points in series:
+        running = [t for t, value in points if value == 1]
+        if running and labels.get("uid"):
+            last[labels["uid"]] = max(running + [last.get(labels["uid"], 0)])
+    moved = 0
+    for life in gone:
+        if life["uid"] in last:
+            seen = datetime.datetime.fromtimestamp(int(last[life["uid"]]), UTC)
+            end = min(now, max(life["end"], seen))
+            moved += end != life["end"]
+            life["end"] = end
+    return moved
+
+
+def meter(ledger, observed, rate_card, window_start, window_end, bucket, now, workspaces=None, prometheus=None):
     """``(lives, rows, window)``: the lives after this observation and the final priced pieces of the window."""
     lives = L.merge_lives(ledger.lives(), observed, now)
+    refine_vanished(lives, prometheus, now)
     window = L.align_window(window_start, window_end, bucket, now)
     return lives, L.priced_pieces(lives.values(), rate_card, window[0], window[1], workspaces), window
 
@@ -158,8 +190,11 @@ def _check_inputs(rate_card, window_start, window_end, invoice_dir, invoice_mont
 
 
 def run_report(api, ledger_path, rate_card=None, window_start=None, window_end=None, bucket="hour", workspaces=None,
-               do_meter=True, invoice_dir=None, invoice_months=None, check_mode=False, now=None):
+               do_meter=True, invoice_dir=None, invoice_months=None, check_mode=False, now=None, prometheus=None):
     """What ``gpu_usage_report`` does: observe, meter the window into the ledger, render invoices.
+
+    ``prometheus`` (an :class:`.idle.Prometheus`, optional) holds kube-state-metrics: it narrows
+    the end of Pods that disappeared between two runs (:func:`refine_vanished`).
 
     Every input is checked, and every piece priced, before the ledger or any file is written.
     Returns ``(changed, report, diff)``.
@@ -176,7 +211,7 @@ def run_report(api, ledger_path, rate_card=None, window_start=None, window_end=N
     before_count = ledger.count()
     new_rows, computed, window, lives = [], [], None, {}
     if do_meter:
-        lives, computed, window = meter(ledger, observe_platform(api), card, start, end, bucket, now, workspaces)
+        lives, computed, window = meter(ledger, observe_platform(api), card, start, end, bucket, now, workspaces, prometheus)
         present = ledger.existing_keys(computed)
         new_rows = [r for r in computed if L.key(r) not in present]
     added = len(new_rows)

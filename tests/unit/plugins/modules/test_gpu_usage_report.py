@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import decimal
 import io
 import json
@@ -156,6 +157,36 @@ def test_pod_gone_unseen_is_billed_to_its_last_observation(tmp_path):
     meter_at(tmp_path, cluster, at(4))
     _changed, rep, _diff = meter_at(tmp_path, cluster, at(10))  # the Pod is gone: it ended between 04:00 and 10:00
     assert rep["environments"][0]["gpu_hours"] == 3.0
+
+
+class KsmPrometheus:
+    """kube-state-metrics as Prometheus returns it: raw samples of kube_pod_status_phase by Pod UID."""
+
+    def __init__(self, running):
+        self.running = running  # {uid: (first, last)} instants the Pod was scraped Running
+        self.asked = []
+
+    def samples(self, selector, seconds, when):
+        self.asked.append((selector, seconds, when))
+        out = []
+        for uid, (first, last) in sorted(self.running.items()):
+            if 'uid=~"' in selector and uid in selector.split('uid=~"')[1].split('"')[0].split("|"):
+                points = [(ts, 1.0) for ts in range(int(first.timestamp()), int(last.timestamp()) + 1, 30)
+                          if when.timestamp() - seconds <= ts <= when.timestamp()]
+                out.append(({"__name__": "kube_pod_status_phase", "phase": "Running", "uid": uid}, points))
+        return out
+
+
+def test_kube_state_metrics_narrow_the_end_of_a_pod_gone_unseen(tmp_path):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(7.5)), SimPod("p2", "dev", at(2), at(2), None)])
+    prom = KsmPrometheus({"p1": (at(1), at(7.5) - datetime.timedelta(seconds=20)), "p2": (at(2), at(10))})
+    meter_at(tmp_path, cluster, at(4), prometheus=prom)
+    assert prom.asked == []  # nothing vanished: no query
+    meter_at(tmp_path, cluster, at(10), prometheus=prom)
+    (selector, seconds, _when), = prom.asked
+    assert selector == 'kube_pod_status_phase{phase="Running", uid=~"p1"}' and seconds == 6 * 3600 + 60
+    # the last Running sample of p1 was scraped at 07:29:30: billed to there, not to the 04:00 observation
+    assert ledger_total(tmp_path, C.GPU_RESOURCE) == (6 * 3600 + 29 * 60 + 30) + 8 * 3600
 
 
 def test_invoice_lines_add_up_to_the_total():
