@@ -198,6 +198,11 @@ def test_invoice_lines_add_up_to_the_total():
     built = invoice.build("ml", "2026-10", rows)
     assert [ln["amount"] for ln in built["lines"]] == ["0.00", "0.00", "0.00"]
     assert built["total"] == "0.00"
+    # exactly half a cent each (the case: half-to-even showed 0.00 three times and a TOTAL of 0.02)
+    for row in rows:
+        row["quantity"] = 250
+    built = invoice.build("ml", "2026-10", rows)
+    assert [ln["amount"] for ln in built["lines"]] == ["0.01", "0.01", "0.01"] and built["total"] == "0.03"
     for line in built["lines"]:  # every amount is its printed quantity x printed rate, rounded half up
         expected = (decimal.Decimal(line["quantity"]) * decimal.Decimal(line["rate"])).quantize(
             decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
@@ -326,3 +331,32 @@ def test_module_meters_then_reports_no_change(tmp_path, monkeypatch):
     first, second = results
     assert first["changed"] is True and first["usage_report"]["invoices"][0]["total"] == "53.08"
     assert second["changed"] is False and second["usage_report"]["rows_added"] == 0
+
+
+def test_module_passes_prometheus_and_hides_its_token(tmp_path, monkeypatch):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(7.5))])
+    meter_at(tmp_path, cluster, at(4))
+    cluster.now = at(10)
+    made = []
+
+    class Recorder(KsmPrometheus):
+        def __init__(self, url, token=None, validate_certs=True):
+            super().__init__({"p1": (at(1), at(6))})
+            made.append((url, token, validate_certs))
+
+    monkeypatch.setattr(gpu_usage_report, "get_api", lambda module, api_client=None: cluster)
+    monkeypatch.setattr(gpu_usage_report.idle, "Prometheus", Recorder)
+    out = {}
+
+    def exit_json(self, **kwargs):
+        out.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    args = {"ledger": str(tmp_path / "ledger.sqlite"), "rate_card": RATES, "window_start": "2026-10-01",
+            "prometheus_url": "https://prom.example:9090", "prometheus_token": "T0KEN-SECRET"}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        gpu_usage_report.main(now=at(10))
+    assert made == [("https://prom.example:9090", "T0KEN-SECRET", True)]
+    assert out["usage_report"]["environments"][0]["gpu_hours"] == 5.0  # to the last Running sample at 06:00
+    assert "T0KEN-SECRET" not in json.dumps(out)
