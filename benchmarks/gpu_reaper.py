@@ -7,8 +7,10 @@ The Kubernetes API is a small HTTP server in a separate process on 127.0.0.1 tha
 the list endpoints with the synthetic objects (kmock, used by the contract tests, is too
 slow to seed 3000 objects), so the real kubernetes client and K8sApi do the work and the
 CPU time measured here is the reaper's own (HTTP, JSON, planning), not the server's.
-Prometheus answers with a canned vector of one series per environment.
-Goal (issue #7): <= 5 list calls, <= 2 s CPU.
+Prometheus answers with a canned vector of one series per environment (per signal).
+Every environment has its Service, PVC and two Secrets; each workspace holds a leaked Service,
+Secret and ConfigMap. A fifth of the environments use MIG, a fifth time-sliced GPUs.
+Goal (issues #7, #17): <= 5 list calls, <= 2 s CPU.
 
     .venv/bin/python benchmarks/gpu_reaper.py [--environments 1000] [--workspaces 50]
 """
@@ -42,9 +44,6 @@ DEFAULTS = {"enabled": True, "threshold": 5.0, "idle_minutes": 60, "grace_minute
 def objects(environments, workspaces, seed=7):
     rng = random.Random(seed)
     out = []
-    for w in range(workspaces):
-        ws = "team%02d" % w
-        out.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ws-" + ws, "labels": C.namespace_labels(ws)}})
     for i in range(environments):
         ws = "team%02d" % (i % workspaces)
         name = "env%04d" % i
@@ -55,16 +54,30 @@ def objects(environments, workspaces, seed=7):
         notes = {C.LIFECYCLE_ANNOTATION: json.dumps([created])}
         if i % 7 == 0:
             notes[C.MAX_LIFETIME_ANNOTATION] = "24h"
+        if i % 13 == 0:
+            notes[C.KEEP_ANNOTATION] = "benchmark"
+        gpu_key = "nvidia.com/mig-1g.10gb" if i % 5 == 0 else (C.GPU_SHARED_RESOURCE if i % 5 == 1 else C.GPU_RESOURCE)
         out.append({"apiVersion": "apps/v1", "kind": "StatefulSet",
                     "metadata": {"name": name, "namespace": "ws-" + ws, "labels": labels, "annotations": notes},
                     "spec": {"replicas": 0 if i % 10 == 0 else 1, "serviceName": name, "selector": {"matchLabels": labels},
                              "template": {"metadata": {"labels": labels},
-                                          "spec": {"containers": [{"name": "main", "image": "jupyter/base:1"}]}}}})
+                                          "spec": {"containers": [{"name": "main", "image": "jupyter/base:1",
+                                                                   "resources": {"limits": {gpu_key: "1"}}}]}}}})
         out.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "ws-" + ws, "labels": labels},
                     "spec": {"ports": [{"name": "ssh", "port": 22}]}})
         out.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                     "metadata": {"name": "home-%s-0" % name, "namespace": "ws-" + ws, "labels": labels},
                     "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "100Gi"}}}})
+        for suffix, key in (("-ssh", "authorized_keys"), ("-jupyter", "token")):
+            out.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                        "metadata": {"name": name + suffix, "namespace": "ws-" + ws, "labels": labels},
+                        "data": {key: "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSU9wc2ZvcmdlIGJlbmNo"}})
+    for w in range(workspaces):  # leaks: objects of environments deleted long ago
+        labels = C.environment_labels("team%02d" % w, "gone%02d" % w, "user000")
+        meta = {"namespace": "ws-team%02d" % w, "labels": labels, "creationTimestamp": "2026-11-01T00:00:00Z"}
+        out.append({"apiVersion": "v1", "kind": "Service", "metadata": dict(meta, name="gone%02d" % w)})
+        out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": dict(meta, name="gone%02d-settings" % w), "data": {}})
+        out.append({"apiVersion": "v1", "kind": "Secret", "metadata": dict(meta, name="gone%02d-ssh" % w), "data": {}})
     return out
 
 
@@ -73,7 +86,7 @@ def utilisation(environments, seed=11):
     series = []
     for i in range(environments):
         labels = {"namespace": "ws-team%02d" % (i % 50), "pod": "env%04d-0" % i, "gpu": "0", "modelName": "NVIDIA A100"}
-        series.append((labels, rng.choice([0.0, 1.5, 3.0, 35.0, 80.0, 99.0])))
+        series.append((labels, rng.choice([0.0, 1.5, 3.0, 35.0, 80.0, 99.0, float("nan")])))
     return series
 
 
@@ -88,9 +101,10 @@ class CannedPrometheus:
 
 
 LIST_PATHS = {
-    "/api/v1/namespaces": ("Namespace", "NamespaceList"),
     "/apis/apps/v1/statefulsets": ("StatefulSet", "StatefulSetList"),
     "/api/v1/services": ("Service", "ServiceList"),
+    "/api/v1/secrets": ("Secret", "SecretList"),
+    "/api/v1/configmaps": ("ConfigMap", "ConfigMapList"),
     "/api/v1/persistentvolumeclaims": ("PersistentVolumeClaim", "PersistentVolumeClaimList"),
 }
 

@@ -11,8 +11,8 @@ short_description: Stop idle or expired GPU environments after a warning, and sw
 version_added: 1.0.0
 description:
   - Finds running environments (StatefulSets labelled C(app.kubernetes.io/managed-by=opsforge)) that are
-    B(idle) (the highest C(DCGM_FI_DEV_GPU_UTIL) of their pod over O(idle_minutes), queried from Prometheus,
-    is below O(idle_threshold), and they have run O(min_runtime_minutes) and the whole idle window) or
+    B(idle) (the highest value of their idle signal over O(idle_minutes), queried from Prometheus, is below
+    O(idle_threshold), and they have run O(min_runtime_minutes) and the whole idle window) or
     past their B(maximum lifetime) (annotation C(opsforge.io/max-lifetime), else O(max_lifetime)), counted
     from their last start.
   - The first run that finds one B(warns) (a notification through O(notify), and the annotations
@@ -20,12 +20,23 @@ description:
     O(grace_minutes) later that still finds it idle, or a run after its lifetime ended, B(stops) it, with
     replicas 0, a C(stopped) lifecycle event (for metering) and C(opsforge.io/stopped-by=reaper:idle)
     or C(reaper:lifetime). Activity after a warning clears it.
+  - 'The idle signal depends on how the environment holds its GPU (its pod template''s resource limits): whole and
+    time-sliced GPUs use O(metric) (device utilisation; a shared device is idle only when every sharer is), MIG
+    instances use O(mig_metric) per GPU instance (C(GPU_I_ID)) times 100, because DCGM reports no utilisation per
+    MIG instance. An environment without samples (or with no GPU) is listed in RV(reaper.unknown_utilization) and
+    never stopped for idleness.'
   - The annotation C(opsforge.io/idle-policy) (JSON with C(enabled), C(threshold), C(idle_minutes),
     C(grace_minutes), C(min_runtime_minutes)) overrides the idle options per environment.
-  - With O(sweep_leaks), deletes Services whose environment no longer exists, marks such PVCs with
-    C(opsforge.io/orphaned-at) and deletes them after O(pvc_retention), and deletes environments in
-    workspace namespaces that are being deleted.
-  - One run makes four list calls and one Prometheus query per distinct idle window, whatever the
+  - The annotation C(opsforge.io/keep) (any value but V(false), V(no), V(0); write the reason) on a StatefulSet or
+    on an object an environment owns exempts it from every rule - idle, lifetime and leaks. A warning already
+    given is cleared. Kept objects are listed in RV(reaper.kept).
+  - With O(sweep_leaks), Services, Secrets, ConfigMaps and PVCs labelled with an environment that no longer exists
+    and older than O(orphan_grace) are marked with C(opsforge.io/orphaned-at) and deleted O(orphan_grace) later
+    (PVCs - O(pvc_retention) later), unless their environment exists again. The objects of an environment being
+    created right now are never touched.
+  - Objects Kubernetes is already deleting (C(deletionTimestamp) set, for example everything in a workspace namespace
+    being deleted) are left to Kubernetes.
+  - One run makes five list calls and one Prometheus query per distinct idle signal and window, whatever the
     number of environments. Made to run from an AWX schedule (see C(playbooks/gpu_nightly_reaper.yml)).
 author:
   - opsforge.infra contributors (@opsforge)
@@ -84,9 +95,19 @@ options:
     type: str
     default: 7d
   metric:
-    description: The utilisation metric.
+    description: The utilisation metric of whole and time-sliced GPUs (percent).
     type: str
     default: DCGM_FI_DEV_GPU_UTIL
+  mig_metric:
+    description: The activity metric of MIG instances (ratio 0-1, series with a C(GPU_I_ID) label; multiplied by 100).
+    type: str
+    default: DCGM_FI_PROF_GR_ENGINE_ACTIVE
+  orphan_grace:
+    description:
+      - How old an orphaned object must be before it is marked, and how long after the mark it is deleted
+        (V(30m), V(1h), V(2h)). PVCs wait the longer of this and O(pvc_retention).
+    type: str
+    default: 1h
   pod_label:
     description: Label of O(metric) naming the pod (V(exported_pod) when Prometheus renamed it).
     type: str
@@ -103,7 +124,10 @@ options:
     description: Name shown in the notification title.
     type: str
   notify:
-    description: Where warnings and stops are announced (see M(opsforge.infra.notify)). No notification when omitted.
+    description:
+      - Where warnings and stops are announced (see M(opsforge.infra.notify)).
+      - When omitted, owners learn of a warning or stop only from the C(opsforge.io/notice) annotation, and the task
+        raises an Ansible warning whenever it warns or stops someone.
     type: dict
     suboptions:
       kind:
@@ -124,8 +148,8 @@ options:
         default: 3
 notes:
   - The notification is sent before anything is changed; when it cannot be delivered the task fails and nothing is stopped.
-  - RBAC needed cluster-wide - list namespaces; list, patch and delete StatefulSets; list and delete Services;
-    list, patch and delete PersistentVolumeClaims.
+  - RBAC needed cluster-wide - list, patch and delete StatefulSets, Services, Secrets, ConfigMaps and
+    PersistentVolumeClaims.
 """
 
 EXAMPLES = r"""
@@ -162,7 +186,7 @@ reaper:
       description:
         - Every action, in order. C(action) is V(warn), V(stop), V(clear-warning), V(delete), V(mark) or V(unmark);
           C(kind), C(namespace), C(name) name the object; C(reason) is V(idle), V(lifetime), V(orphaned),
-          V(workspace-deleting) or V(adopted); C(message) explains it.
+          V(adopted), V(stopped) or V(kept); C(message) explains it.
       type: list
       elements: dict
       sample:
@@ -191,6 +215,14 @@ reaper:
       elements: str
     problems:
       description: Unreadable annotations and other things worth a look.
+      type: list
+      elements: str
+    kept:
+      description: Objects exempted by C(opsforge.io/keep) (C(Kind namespace/name)).
+      type: list
+      elements: str
+    warnings:
+      description: What the task also raised as Ansible warnings (people warned or stopped without a notify target).
       type: list
       elements: str
     environments_checked:
@@ -227,6 +259,8 @@ SPEC = ArgumentSpec(
         sweep_leaks=dict(type="bool", default=True),
         pvc_retention=dict(type="str", default="7d"),
         metric=dict(type="str", default=reaper.DEFAULT_METRIC),
+        mig_metric=dict(type="str", default=reaper.DEFAULT_MIG_METRIC),
+        orphan_grace=dict(type="str", default="1h"),
         pod_label=dict(type="str", default="pod"),
         namespace_label=dict(type="str", default="namespace"),
         extra_selector=dict(type="str", default=""),
@@ -264,6 +298,7 @@ def main(api_client=None, now=None, prometheus=None):
         try:
             max_lifetime = C.parse_duration(p["max_lifetime"])
             retention = C.parse_duration(p["pvc_retention"])
+            orphan_grace = C.parse_duration(p["orphan_grace"])
         except ValueError as exc:
             raise K8sError(str(exc))
         if p["notify"]:
@@ -276,9 +311,12 @@ def main(api_client=None, now=None, prometheus=None):
             api, prometheus if p["idle_detection"] else None, defaults, now=now, max_lifetime=max_lifetime,
             pvc_retention=retention if retention is not None else 0, sweep=p["sweep_leaks"], check_mode=module.check_mode,
             notify_config=p["notify"], metric=p["metric"], pod_label=p["pod_label"], namespace_label=p["namespace_label"],
-            extra_selector=p["extra_selector"], cluster_name=p["cluster_name"])
+            extra_selector=p["extra_selector"], cluster_name=p["cluster_name"], mig_metric=p["mig_metric"],
+            orphan_grace=orphan_grace or 0)
     except K8sError as exc:
         fail_from_error(module, exc)
+    for warning in result["warnings"]:
+        module.warn(warning)
     module.exit_json(changed=changed, reaper=result, diff=_diff(result["actions"]))
 
 

@@ -10,14 +10,22 @@ module: gpu_usage_report
 short_description: Meter GPU environment usage into a SQLite ledger and render monthly invoices
 version_added: 1.0.0
 description:
-  - Reads the lifecycle annotation (C(opsforge.io/lifecycle)) of every environment, and the lifecycles of deleted
-    environments from the workspaces' C(opsforge-lifecycle-archive) ConfigMaps, with two list calls.
-  - Turns the running intervals into GPU-hours, CPU core-hours and memory GiB-hours, and the time the environment
-    existed into storage GiB-hours (the home volume is kept while stopped).
-  - Usage is cut into UTC buckets (O(bucket)) and priced with O(rate_card). Only buckets that have
-    ended are metered, so ledger rows never change once written; re-running any window adds nothing twice.
+  - Bills what actually ran. Each run observes the platform with three list calls - the managed Pods, the managed
+    PersistentVolumeClaims and the Nodes - and records every B(life) it sees in the ledger, keyed by UID. A Pod's
+    life runs from its first container start to its last container finish (Pod status written by the kubelet);
+    a Pod that never started a container (Pending) costs nothing, and a Pod started by any means (C(kubectl scale)
+    included) is billed. A PVC's life runs from its creation while it exists. A life that disappeared between two
+    runs is closed at the last run that saw it, so schedule the module often (every 10 to 15 minutes). The
+    C(opsforge.io/lifecycle) annotation is never read for billing.
+  - Lives are cut on one canonical grid of UTC hours, whatever O(bucket); a piece is written once its hour is over
+    for that life, keyed by (life UID, resource, hour), so re-running any window, with any bucket, adds nothing.
+    The window is aligned to O(bucket) boundaries; a partial trailing bucket is metered by a later run.
+  - Pieces hold integer quantities (GPUs, millicores, bytes) and seconds, and the rate of O(rate_card) at metering
+    time. Money is computed on invoices only, with one rounding rule (see RV(usage_report.invoices)).
   - Renders, per workspace and month in O(invoice_months), an invoice as JSON, CSV and an HTML page
-    with a daily GPU-hours chart, into O(invoice_dir). Files are rewritten only when their content changes.
+    with a daily GPU-hours chart, into O(invoice_dir). One line per environment, owner, item and rate with
+    its quantity, unit, rate and amount; the total is the sum of the amounts. Re-issuing a month gives
+    byte-identical files, and files are rewritten only when their content changes.
 author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
@@ -25,13 +33,15 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Computes the rows and invoices, writes neither; RV(usage_report.rows_added) is what would be added.
+    description: Computes the rows and invoices, writes neither (nor the observed lives); RV(usage_report.rows_added) is what would be added.
   diff_mode:
     support: full
-    description: Ledger row count and invoice files written, before and after.
+    description: Ledger usage row count and invoice files written, before and after.
   idempotent:
     support: full
-    description: When run twice in a row with the same arguments, the second run reports no change.
+    description:
+      - When run twice in a row with the same arguments, the second run reports no change.
+      - The observed lives are recorded on every run and do not count as a change.
 options:
   ledger:
     description: Path of the SQLite ledger file on the host running the module. Created when missing.
@@ -42,8 +52,8 @@ options:
       - Prices per hour. Required when O(meter=true). Keys C(currency) (default C(USD)), C(gpu) (GPU model
         as in the node label C(nvidia.com/gpu.product) -> price per GPU-hour, C(default) for any other model),
         C(mig) (MIG profile such as C(1g.10gb) -> price per instance-hour, C(default) allowed), C(shared)
-        (price per time-sliced share-hour), C(cpu) (per core-hour), C(memory) (per GiB-hour),
-        C(storage) (per GiB-hour of home volume).
+        (price per time-sliced share-hour), C(cpu) (per core-hour of the Pod's requests), C(memory) (per GiB-hour
+        of the Pod's requests), C(storage) (per GiB-hour of PVC capacity).
       - An environment whose GPU model or MIG profile has no price and no C(default) fails the task before anything is written.
     type: dict
   meter:
@@ -59,7 +69,7 @@ options:
     description: End of the metering window (same formats). Defaults to now; buckets not yet ended are left for a later run.
     type: str
   bucket:
-    description: Size of a ledger bucket.
+    description: Bucket the window is aligned to. The ledger itself is always cut in hours, so mixing sizes never bills twice.
     type: str
     choices: [hour, day]
     default: hour
@@ -74,12 +84,28 @@ options:
     description: Months (V(2026-10)) to invoice. Defaults to the previous month when O(invoice_dir) is set.
     type: list
     elements: str
+  prometheus_url:
+    description:
+      - Base URL of a Prometheus that scrapes kube-state-metrics. When set, a Pod that disappeared since the last run
+        is billed up to the last sample of C(kube_pod_status_phase{phase="Running"}) with its UID (one query per run,
+        only when a Pod disappeared), instead of up to the last run that saw it.
+    type: str
+  prometheus_token:
+    description: Bearer token for Prometheus.
+    type: str
+  prometheus_validate_certs:
+    description: Verify Prometheus' TLS certificate.
+    type: bool
+    default: true
 requirements:
   - kubernetes (Python) when O(meter=true)
   - matplotlib (Python) for invoices
 notes:
-  - Environments deleted by M(opsforge.infra.gpu_environment) are metered from the lifecycle archive; an environment
-    whose StatefulSet was deleted by other means is metered up to the last run only, so run it at least nightly.
+  - A Pod deleted between two runs is billed up to the last run that saw it running (never more than what was seen),
+    or with O(prometheus_url) up to the last kube-state-metrics sample that saw it Running; the finish time is exact
+    when a run sees the Pod terminating. Run the module every 10 to 15 minutes.
+  - RBAC needed cluster-wide - list pods, persistentvolumeclaims and nodes; none when O(meter=false).
+  - Ledgers written before this version (table C(usage)) are not read; start a new ledger file.
 """
 
 EXAMPLES = r"""
@@ -126,7 +152,7 @@ usage_report:
       type: str
       sample: hour
     rows_computed:
-      description: Ledger rows the window holds.
+      description: Ledger rows (one life, one resource, one hour) the window holds.
       type: int
       sample: 1240
     rows_added:
@@ -139,7 +165,9 @@ usage_report:
       elements: dict
       sample: [{workspace: ml, namespace: ws-ml, environment: alice-dev, gpu_hours: 16.0, cost: 41.6}]
     invoices:
-      description: One entry per workspace and invoiced month.
+      description:
+        - One entry per workspace and invoiced month. C(total) is the sum of the line amounts; each line amount is its
+          quantity (exact usage rounded half up to 6 decimals) times its rate, rounded half up to cents.
       type: list
       elements: dict
       sample:
@@ -147,7 +175,7 @@ usage_report:
           month: "2026-10"
           currency: USD
           total: "1234.56"
-          gpu_hours: "480.000"
+          gpu_hours: "480.000000"
           files: {json: /srv/invoices/ml-2026-10.json, csv: /srv/invoices/ml-2026-10.csv, html: /srv/invoices/ml-2026-10.html}
           changed_files: [/srv/invoices/ml-2026-10.html]
 """
@@ -156,7 +184,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, metering  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
@@ -171,6 +199,9 @@ SPEC = ArgumentSpec(
         workspaces=dict(type="list", elements="str"),
         invoice_dir=dict(type="path"),
         invoice_months=dict(type="list", elements="str"),
+        prometheus_url=dict(type="str"),
+        prometheus_token=dict(type="str", no_log=True),
+        prometheus_validate_certs=dict(type="bool", default=True),
     ),
     required_if=[("meter", True, ("rate_card",))],
     required_by={"invoice_months": ("invoice_dir",)},
@@ -181,12 +212,16 @@ def main(api_client=None, now=None):
     spec = ArgumentSpec().merge(SPEC).merge(AUTH_SPEC)
     module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
     p = module.params
+    prometheus = None
+    if p["prometheus_url"]:
+        prometheus = idle.Prometheus(p["prometheus_url"], token=p["prometheus_token"],
+                                     validate_certs=p["prometheus_validate_certs"])
     try:
         api = get_api(module, api_client=api_client) if p["meter"] else None
         changed, report, diff = metering.run_report(
             api, p["ledger"], rate_card=p["rate_card"], window_start=p["window_start"], window_end=p["window_end"],
             bucket=p["bucket"], workspaces=p["workspaces"], do_meter=p["meter"], invoice_dir=p["invoice_dir"],
-            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now)
+            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now, prometheus=prometheus)
     except K8sError as exc:
         fail_from_error(module, exc)
     module.exit_json(changed=changed, usage_report=report, diff=diff)

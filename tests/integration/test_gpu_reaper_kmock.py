@@ -62,8 +62,16 @@ def pod(ws, name, node):
 
 def owned(kind, ws, env_name, name, **spec):
     return {"apiVersion": "v1", "kind": kind,
-            "metadata": {"name": name, "namespace": "ws-" + ws, "labels": C.environment_labels(ws, env_name, "carol")},
+            "metadata": {"name": name, "namespace": "ws-" + ws, "labels": C.environment_labels(ws, env_name, "carol"),
+                         "creationTimestamp": ago(24 * 60)},
             "spec": spec}
+
+
+def secret(ws, env_name, name):
+    obj = owned("Secret", ws, env_name, name)
+    del obj["spec"]
+    obj.update(type="Opaque", data={"authorized_keys": "c3NoLWVkMjU1MTkgQUFBQQ=="})
+    return obj
 
 
 @pytest.fixture
@@ -82,6 +90,7 @@ def cluster():
             owned("Service", "ml", "removed", "removed", ports=[{"name": "ssh", "port": 22}]),
             owned("PersistentVolumeClaim", "ml", "removed", "home-removed-0", accessModes=["ReadWriteOnce"],
                   resources={"requests": {"storage": "100Gi"}}),
+            secret("ml", "removed", "removed-ssh"), secret("ml", "idle", "idle-ssh"),
         )
         yield kmock
 
@@ -118,32 +127,32 @@ def verbs(requests):
 
 
 def test_reaper_against_kmock(cluster, monkeypatch):
-    # check mode: exactly the plan, four list calls, nothing written
+    # check mode: exactly the plan, five list calls, nothing written
     preview = run_module(cluster, monkeypatch, NOW, check_mode=True)
     assert "failed" not in preview, preview.get("msg")
-    assert [m for m, _p, _q in preview["_requests"]] == ["GET"] * 4
+    assert [m for m, _p, _q in preview["_requests"]] == ["GET"] * 5
     assert all("labelSelector" in q for _m, _p, q in preview["_requests"])
     assert preview["_queries"] == 1
     assert sorted(preview["reaper"]["warned"]) == ["ws-ml/idle", "ws-ml/old"]
-    assert sorted(preview["reaper"]["deleted"]) == ["Service ws-ml/removed", "StatefulSet ws-gone/left"]
-    assert [a["name"] for a in preview["reaper"]["actions"] if a["action"] == "mark"] == ["home-removed-0"]
-    assert cluster.objects("statefulsets", "ws-gone")
+    assert preview["reaper"]["deleted"] == []  # orphans are marked first, deleted after orphan_grace
+    assert [a["name"] for a in preview["reaper"]["actions"] if a["action"] == "mark"] == [
+        "removed", "removed-ssh", "home-removed-0"]
 
     # real run: the same actions, written through the API
     first = run_module(cluster, monkeypatch, NOW)
     assert first["changed"] is True
     assert first["reaper"]["actions"] == preview["reaper"]["actions"]
     assert verbs(first["_requests"]) == [
-        ("DELETE", "/api/v1/namespaces/ws-ml/services/removed"),
-        ("DELETE", "/apis/apps/v1/namespaces/ws-gone/statefulsets/left"),
         ("PATCH", "/api/v1/namespaces/ws-ml/persistentvolumeclaims/home-removed-0"),
+        ("PATCH", "/api/v1/namespaces/ws-ml/secrets/removed-ssh"),
+        ("PATCH", "/api/v1/namespaces/ws-ml/services/removed"),
         ("PATCH", "/apis/apps/v1/namespaces/ws-ml/statefulsets/idle"),
         ("PATCH", "/apis/apps/v1/namespaces/ws-ml/statefulsets/old"),
     ]
     idle = cluster.objects("statefulsets", "ws-ml")["idle"]
     assert json.loads(idle["metadata"]["annotations"][reaper.WARNING_ANNOTATION])["reason"] == "idle"
     assert "will stop this environment after 2026-11-23T02:30:00Z" in idle["metadata"]["annotations"][C.NOTICE_ANNOTATION]
-    assert "removed" not in cluster.objects("services", "ws-ml")
+    assert reaper.ORPHANED_ANNOTATION in cluster.objects("services", "ws-ml")["removed"]["metadata"]["annotations"]
     assert reaper.ORPHANED_ANNOTATION in cluster.objects("persistentvolumeclaims", "ws-ml")["home-removed-0"]["metadata"]["annotations"]
 
     # again at once: nothing to do
@@ -155,6 +164,7 @@ def test_reaper_against_kmock(cluster, monkeypatch):
     later = NOW + datetime.timedelta(minutes=45)
     stop = run_module(cluster, monkeypatch, later)
     assert sorted(stop["reaper"]["stopped"]) == ["ws-ml/idle", "ws-ml/old"]
+    assert stop["reaper"]["deleted"] == []  # 45 minutes after the mark: orphan_grace (1h) not over
     envs = cluster.objects("statefulsets", "ws-ml")
     assert envs["idle"]["spec"]["replicas"] == 0 and envs["old"]["spec"]["replicas"] == 0
     assert envs["busy"]["spec"]["replicas"] == 1
@@ -167,7 +177,10 @@ def test_reaper_against_kmock(cluster, monkeypatch):
 
     # the orphaned home volume goes once its retention has passed
     week = run_module(cluster, monkeypatch, later + datetime.timedelta(days=8))
-    assert week["reaper"]["deleted"] == ["PersistentVolumeClaim ws-ml/home-removed-0"]
+    assert week["reaper"]["deleted"] == ["Service ws-ml/removed", "Secret ws-ml/removed-ssh",
+                                         "PersistentVolumeClaim ws-ml/home-removed-0"]
+    assert "removed" not in cluster.objects("services", "ws-ml")
+    assert sorted(cluster.objects("secrets", "ws-ml")) == ["idle-ssh"]
     assert "home-removed-0" not in cluster.objects("persistentvolumeclaims", "ws-ml")
     final = run_module(cluster, monkeypatch, later + datetime.timedelta(days=8))
     assert final["changed"] is False

@@ -34,6 +34,18 @@ def stateful_set(ws, name, events, replicas=1):
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "main", "image": "x:1"}]}}}}
 
 
+def october_pod():
+    labels = C.environment_labels("nlp", "october", "dave")
+    state = {"terminated": {"startedAt": "2026-10-10T08:00:00Z", "finishedAt": "2026-10-10T20:00:00Z", "exitCode": 0}}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "october-0", "namespace": "ws-nlp", "labels": labels,
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "october", "uid": "sts-oct"}]},
+            "spec": {"nodeName": "gpu-h100", "containers": [{"name": "main", "image": "x:1", "resources": {
+                "requests": {"cpu": "16", "memory": "128Gi"}, "limits": {C.GPU_RESOURCE: "4"}}}]},
+            "status": {"phase": "Succeeded", "containerStatuses": [{"name": "main", "ready": False, "restartCount": 0,
+                                                                    "image": "x:1", "imageID": "", "state": state}]}}
+
+
 @pytest.fixture
 def cluster():
     with KmockCluster(low=20660, high=20699) as kmock:
@@ -47,6 +59,15 @@ def cluster():
                 C.lifecycle_event("created", gpus=4, gpu_model="NVIDIA-H100-80GB-HBM3", cpu="16", memory="128Gi",
                                   storage="200Gi", at="2026-10-10T08:00:00Z"),
                 C.lifecycle_event("stopped", gpus=4, at="2026-10-10T20:00:00Z")], replicas=0),
+            # what metering reads: the Pod as the kubelet left it (seen terminating), its node, the home volume
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-h100",
+                                                             "labels": {C.GPU_PRODUCT_LABEL: "NVIDIA-H100-80GB-HBM3"}}},
+            october_pod(),
+            {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"name": "home-october-0", "namespace": "ws-nlp", "labels": C.environment_labels("nlp", "october", "dave"),
+                          "creationTimestamp": "2026-10-10T08:00:00Z"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "200Gi"}}},
+             "status": {"phase": "Bound", "capacity": {"storage": "200Gi"}}},
         )
         yield kmock
 
@@ -122,11 +143,14 @@ def test_monthly_invoices_playbook(cluster, tmp_path):
     # 12 h x 4 H100 x 3.5 = 168; 12 x 16 x 0.01 = 1.92; 12 x 128 x 0.002 = 3.072; storage from Oct 10 08:00 to now
     data = json.loads((tmp_path / "invoices" / "nlp-2026-10.json").read_text())
     assert data["currency"] == "EUR"
-    h100 = next(ln for ln in data["lines"] if ln["environment"] == "october" and ln["item"].startswith("gpu:"))
-    assert h100["gpu_hours"] == "48.000" and h100["gpu_cost"] == "168.00"
-    storage = next(ln for ln in data["lines"] if ln["environment"] == "october" and ln["item"] == "storage")
+    lines = {(ln["environment"], ln["item"]): ln for ln in data["lines"]}
+    h100 = lines[("october", "gpu:NVIDIA-H100-80GB-HBM3")]
+    assert (h100["quantity"], h100["unit"], h100["rate"], h100["amount"]) == ("48.000000", "GPU-hour", "3.5", "168.00")
+    assert lines[("october", "memory")]["amount"] == "3.07"
     # 200 GiB from 2026-10-10T08:00Z to the end of October: 21 days 16 h = 520 h x 200 x 0.0001
-    assert storage["storage_gib_hours"] == "104000.000" and storage["cost"] == "10.40"
+    storage = lines[("october", "storage")]
+    assert (storage["quantity"], storage["amount"]) == ("104000.000000", "10.40")
+    assert data["total"] == "183.39"  # 168 + 1.92 + 3.07 + 10.40
     assert "nlp 2026-10: " in out and "EUR" in out
     assert (tmp_path / "invoices" / "nlp-2026-10.html").read_text().count("data:image/png;base64,") == 1
     again = play(cluster, "gpu_monthly_invoices.yml", *args)

@@ -233,3 +233,15 @@ def parse_duration(value):
     if number:
         raise ValueError("invalid duration %r (missing unit after %s)" % (value, number))
     return total
+
+
+# --- appended for issue #17 (reaper) ---------------------------------------------------------
+# On a StatefulSet or any object an environment owns: keep it. Honoured by every reaper rule
+# (idle, lifetime, leaks). Any value but "" / "false" / "no" / "0" keeps; write the reason.
+KEEP_ANNOTATION = "opsforge.io/keep"
+
+
+def is_kept(annotations):
+    """True when ``annotations`` carry :data:`KEEP_ANNOTATION` with a value that keeps."""
+    value = str((annotations or {}).get(KEEP_ANNOTATION) or "").strip().lower()
+    return value not in ("", "false", "no", "0")

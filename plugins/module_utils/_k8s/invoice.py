@@ -8,8 +8,11 @@
 """Monthly invoices per workspace, from the metering ledger: JSON, CSV and an HTML page
 with a daily GPU-hours chart (matplotlib, embedded as a PNG data URI).
 
-Everything rendered depends only on the ledger rows, so re-rendering the same month gives
-the same bytes and the files are rewritten only when their content changes.
+Everything rendered depends only on the ledger rows (sorted here, whatever order they come
+in), so re-issuing the same month gives byte-identical files, and files are rewritten only
+when their content changes. Money follows one rule (:data:`ROUNDING_RULE`): each line's
+amount is its printed quantity times its printed rate, rounded half up to cents, and the
+total is the sum of the printed amounts, so a reader can check every figure.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ import os
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.metering import UTC, dec
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.metering import GPU_UNITS, UTC
 
 matplotlib = LazyLibrary("matplotlib", pip_name="matplotlib")
 
 CENTS = decimal.Decimal("0.01")
-QTY = decimal.Decimal("0.001")
-QUANTITIES = ("gpu_hours", "cpu_core_hours", "memory_gib_hours", "storage_gib_hours")
-COSTS = ("gpu_cost", "cpu_cost", "memory_cost", "storage_cost", "cost")
+QTY = decimal.Decimal("0.000001")
+ROUNDING = decimal.ROUND_HALF_UP
+ROUNDING_RULE = ("quantity = exact usage in the unit, rounded half up to 6 decimals; "
+                 "amount = quantity x rate, rounded half up to cents; total = sum of the amounts")
+COLUMNS = ("environment", "owner", "item", "quantity", "unit", "rate", "amount")
 
 
 def month_bounds(month):
@@ -50,50 +55,57 @@ def previous_month(now):
     return (first - datetime.timedelta(days=1)).strftime("%Y-%m")
 
 
-def _zero():
-    return dict((k, dec(0)) for k in QUANTITIES + COSTS)
+def _unit_hours(unit_seconds, divisor):
+    """Exact usage in the unit (unit-seconds / 3600 / divisor), rounded once to :data:`QTY`."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        return (decimal.Decimal(unit_seconds) / (3600 * divisor)).quantize(QTY, rounding=ROUNDING)
 
 
-def _add(target, row):
-    for key in QUANTITIES + COSTS:
-        target[key] += row[key]
-
-
-def _fmt(values):
-    out = {}
-    for key in QUANTITIES:
-        out[key] = str(values[key].quantize(QTY))
-    for key in COSTS:
-        out[key] = str(values[key].quantize(CENTS))
-    return out
+def line_amount(quantity, rate):
+    """The one rounding rule of money: ``quantity x rate`` rounded half up to cents."""
+    return (quantity * decimal.Decimal(rate)).quantize(CENTS, rounding=ROUNDING)
 
 
 def build(workspace, month, rows):
-    """The invoice dict of one workspace and month from its ledger rows."""
+    """The invoice dict of one workspace and month from its ledger rows.
+
+    One line per environment, owner, item and rate: ``quantity`` (in ``unit``), ``rate``
+    (per unit) and ``amount``; the total is the sum of the line amounts (:data:`ROUNDING_RULE`).
+    """
     start, end = month_bounds(month)
     currencies = sorted({r["currency"] for r in rows})
     if len(currencies) > 1:
         raise K8sError("ledger rows of %s in %s mix currencies (%s): re-meter with one rate card currency" % (
             workspace, month, ", ".join(currencies)))
-    lines, envs, daily, totals = {}, {}, {}, _zero()
+    usage, daily = {}, {}
     for row in rows:
-        key = (row["environment"], row["owner"], row["rate_item"])
-        _add(lines.setdefault(key, _zero()), row)
-        _add(envs.setdefault((row["environment"], row["owner"]), _zero()), row)
-        _add(totals, row)
-        day = row["bucket_start"][:10]
-        per_day = daily.setdefault(day, {})
-        per_day[row["environment"]] = per_day.get(row["environment"], dec(0)) + row["gpu_hours"]
+        name = (row["environment"], row["owner"], row["item"], row["unit"], row["divisor"], decimal.Decimal(row["rate"]))
+        usage[name] = usage.get(name, 0) + row["quantity"] * row["seconds"]
+        if row["unit"] in GPU_UNITS:
+            per_day = daily.setdefault(row["hour_start"][:10], {})
+            per_day[row["environment"]] = per_day.get(row["environment"], 0) + row["quantity"] * row["seconds"]
+    lines, envs, gpu_hours = [], {}, decimal.Decimal(0)
+    for (env, owner, item, unit, divisor, rate), unit_seconds in sorted(usage.items()):
+        quantity = _unit_hours(unit_seconds, divisor)
+        amount = line_amount(quantity, rate)
+        lines.append({"environment": env, "owner": owner, "item": item, "quantity": str(quantity), "unit": unit,
+                      "rate": str(rate), "amount": str(amount)})
+        envs[(env, owner)] = envs.get((env, owner), decimal.Decimal(0)) + amount
+        if unit in GPU_UNITS:
+            gpu_hours += quantity
     return {
         "workspace": workspace,
         "month": month,
         "period": {"start": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "end": end.strftime("%Y-%m-%dT%H:%M:%SZ")},
         "currency": currencies[0] if currencies else "",
-        "lines": [dict(environment=k[0], owner=k[1], item=k[2], **_fmt(v)) for k, v in sorted(lines.items())],
-        "environments": [dict(environment=k[0], owner=k[1], **_fmt(v)) for k, v in sorted(envs.items())],
-        "daily_gpu_hours": [{"date": day, "by_environment": {e: str(h.quantize(QTY)) for e, h in sorted(v.items())}}
+        "rounding": ROUNDING_RULE,
+        "lines": lines,
+        "environments": [{"environment": k[0], "owner": k[1], "amount": str(v)} for k, v in sorted(envs.items())],
+        "daily_gpu_hours": [{"date": day, "by_environment": {e: str(_unit_hours(s, 1)) for e, s in sorted(v.items())}}
                             for day, v in sorted(daily.items())],
-        "totals": _fmt(totals),
+        "gpu_hours": str(gpu_hours),
+        "total": str(sum((decimal.Decimal(ln["amount"]) for ln in lines), decimal.Decimal("0.00"))),
     }
 
 
@@ -104,12 +116,11 @@ def render_json(invoice):
 def render_csv(invoice):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["workspace", "month", "environment", "owner", "item"] + list(QUANTITIES) + list(COSTS) + ["currency"])
+    writer.writerow(["workspace", "month"] + list(COLUMNS) + ["currency"])
     for line in invoice["lines"]:
-        writer.writerow([invoice["workspace"], invoice["month"], line["environment"], line["owner"], line["item"]]
-                        + [line[k] for k in QUANTITIES + COSTS] + [invoice["currency"]])
-    writer.writerow([invoice["workspace"], invoice["month"], "TOTAL", "", ""]
-                    + [invoice["totals"][k] for k in QUANTITIES + COSTS] + [invoice["currency"]])
+        writer.writerow([invoice["workspace"], invoice["month"]] + [line[k] for k in COLUMNS] + [invoice["currency"]])
+    writer.writerow([invoice["workspace"], invoice["month"], "TOTAL", "", "", "", "", "", invoice["total"],
+                     invoice["currency"]])
     return buf.getvalue().encode("utf-8")
 
 
@@ -147,11 +158,9 @@ def render_html(invoice, chart_png):
     esc = html.escape
     cur = esc(invoice["currency"])
     rows = "".join(
-        "<tr><td>%s</td><td>%s</td><td>%s</td><td class=n>%s</td><td class=n>%s</td><td class=n>%s</td>"
-        "<td class=n>%s</td><td class=n>%s</td></tr>\n" % (
-            esc(ln["environment"]), esc(ln["owner"]), esc(ln["item"]), ln["gpu_hours"], ln["cpu_core_hours"],
-            ln["memory_gib_hours"], ln["storage_gib_hours"], ln["cost"]) for ln in invoice["lines"])
-    totals = invoice["totals"]
+        "<tr><td>%s</td><td>%s</td><td>%s</td><td class=n>%s</td><td>%s</td><td class=n>%s</td><td class=n>%s</td></tr>\n" % (
+            esc(ln["environment"]), esc(ln["owner"]), esc(ln["item"]), ln["quantity"], esc(ln["unit"]), ln["rate"],
+            ln["amount"]) for ln in invoice["lines"])
     chart = base64.b64encode(chart_png).decode("ascii")
     page = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -165,17 +174,16 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tfoot td
 <p>Workspace <strong>{ws}</strong>, {month} ({start} to {end}), amounts in {cur}.</p>
 <p><img alt="GPU-hours per day" src="data:image/png;base64,{chart}"></p>
 <table>
-<thead><tr><th>environment</th><th>owner</th><th>item</th><th class=n>GPU-hours</th><th class=n>CPU core-hours</th>
-<th class=n>memory GiB-hours</th><th class=n>storage GiB-hours</th><th class=n>cost ({cur})</th></tr></thead>
+<thead><tr><th>environment</th><th>owner</th><th>item</th><th class=n>quantity</th><th>unit</th>
+<th class=n>rate ({cur} per unit)</th><th class=n>amount ({cur})</th></tr></thead>
 <tbody>
 {rows}</tbody>
-<tfoot><tr><td colspan=3>total</td><td class=n>{gh}</td><td class=n>{ch}</td><td class=n>{mh}</td><td class=n>{sh}</td>
-<td class=n>{total}</td></tr></tfoot>
+<tfoot><tr><td colspan=6>total</td><td class=n>{total}</td></tr></tfoot>
 </table>
+<p>Rounding: {rule}.</p>
 </body></html>
 """.format(ws=esc(invoice["workspace"]), month=esc(invoice["month"]), start=invoice["period"]["start"],
-           end=invoice["period"]["end"], cur=cur, chart=chart, rows=rows, gh=totals["gpu_hours"],
-           ch=totals["cpu_core_hours"], mh=totals["memory_gib_hours"], sh=totals["storage_gib_hours"], total=totals["cost"])
+           end=invoice["period"]["end"], cur=cur, chart=chart, rows=rows, total=invoice["total"], rule=esc(invoice["rounding"]))
     return page.encode("utf-8")
 
 

@@ -8,111 +8,58 @@
 """The GPU reaper: stop idle or expired environments (warning first), sweep leaks.
 
 One run reads the whole platform with a constant number of calls, whatever the number of
-environments: four list calls (workspace namespaces, StatefulSets, Services, PVCs, all
-with the ``managed-by`` selector) and one Prometheus query per distinct idle window
-(normally one). :func:`plan` is pure: it turns those snapshots into a list of actions.
-:func:`apply` performs them. Check mode returns the plan and performs nothing, so the
-preview is exactly what a real run would do at the same instant.
+environments: five list calls (StatefulSets, Services, Secrets, ConfigMaps, PVCs, all with
+the ``managed-by`` selector) and one Prometheus query per distinct idle signal and window
+(normally one or two). :func:`plan` is pure: it turns those snapshots into a list of
+actions. :func:`apply` performs them. Check mode returns the plan and performs nothing, so
+the preview is exactly what a real run would do at the same instant.
+
+Every rule honours ``opsforge.io/keep`` (:data:`C.KEEP_ANNOTATION`) on the object it would
+act on, and leaves alone objects that Kubernetes is already deleting (``deletionTimestamp``,
+e.g. everything in a workspace namespace being deleted).
 
 Per environment (a StatefulSet with replicas > 0):
 
 - **lifetime**: ``opsforge.io/max-lifetime`` (or the module default) counted from the last
   start in the lifecycle. A warning goes out ``grace`` before the end; the stop happens at
   the end (never before the warning is ``grace`` old).
-- **idle**: the highest GPU utilisation of its pod over the last ``idle_minutes``
-  (``max_over_time`` of ``DCGM_FI_DEV_GPU_UTIL``, all its GPUs) is below ``threshold``, and it
-  has run at least ``min_runtime`` and the whole idle window. First run: warn; a later run,
-  ``grace`` after the warning and still idle: stop. Activity in between clears the warning.
+- **idle**: the idle signal of its pod (:mod:`.idle`: device utilisation for whole and
+  time-sliced GPUs, graphics-engine activity per MIG instance) over the last
+  ``idle_minutes`` is below ``threshold``, and it has run at least ``min_runtime`` and the
+  whole idle window. First run: warn; a later run, ``grace`` after the warning and still
+  idle: stop. Activity in between clears the warning. Unknown is never idle.
 - ``opsforge.io/idle-policy`` (JSON) overrides ``threshold``, ``idle_minutes``,
   ``grace_minutes``, ``min_runtime_minutes`` or turns idle stops off (``"enabled": false``).
 
-Leaks: Services labelled with an environment that no longer exists are deleted; such PVCs
-(home volumes are kept on purpose when an environment is removed) are first marked with
-``opsforge.io/orphaned-at`` and deleted once ``pvc_retention`` has passed; environments in a
-workspace namespace that is being deleted are deleted.
+Leaks: Services, Secrets, ConfigMaps and PVCs labelled with an environment that no longer
+exists, and older than the orphan grace period, are first marked with
+``opsforge.io/orphaned-at`` and deleted once that grace period (PVCs: ``pvc_retention``, as
+home volumes are kept on purpose) has passed since the mark; the mark is removed when the
+environment exists again. So the objects of an environment being created right now, which
+appear before its StatefulSet, are never touched.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import time
-from urllib.error import HTTPError
-from urllib.parse import urlencode
 
-from ansible.module_utils.urls import open_url
-
-from ansible_collections.opsforge.infra.plugins.module_utils._common.retries import call_with_retries
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, notify
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
 UTC = datetime.timezone.utc
+# the Prometheus side lives in .idle; these names stay here for the module and older callers
+Prometheus = idle.Prometheus
+utilization_query = idle.utilization_query
+DEFAULT_METRIC = idle.DEFAULT_METRIC
+DEFAULT_MIG_METRIC = idle.DEFAULT_MIG_METRIC
 WARNING_ANNOTATION = "opsforge.io/reaper-warning"
 ORPHANED_ANNOTATION = "opsforge.io/orphaned-at"
-DEFAULT_METRIC = "DCGM_FI_DEV_GPU_UTIL"
 POLICY_KEYS = ("enabled", "threshold", "idle_minutes", "grace_minutes", "min_runtime_minutes")
-
-
-# ----------------------------------------------------------------------------- Prometheus
-
-
-class Prometheus:
-    """Instant queries against the Prometheus HTTP API (``/api/v1/query``)."""
-
-    def __init__(self, url, token=None, timeout=30, validate_certs=True, retries=2, opener=open_url, sleep=time.sleep):
-        self.url = url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-        self.validate_certs = validate_certs
-        self.retries = retries
-        self.opener = opener
-        self.sleep = sleep
-        self.queries = 0
-
-    def query(self, promql, at):
-        """``[(labels, value)]`` of an instant vector at ``at`` (aware datetime)."""
-        self.queries += 1
-        target = "%s/api/v1/query?%s" % (self.url, urlencode({"query": promql, "time": "%.3f" % at.timestamp()}))
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = "Bearer %s" % self.token
-
-        def once():
-            response = self.opener(target, headers=headers, method="GET", timeout=self.timeout,
-                                   validate_certs=self.validate_certs)
-            return json.loads(response.read())
-
-        def retryable(exc):
-            if isinstance(exc, HTTPError):
-                return exc.code in (429, 502, 503, 504)
-            return isinstance(exc, OSError)
-
-        try:
-            data = call_with_retries(once, retryable, retries=self.retries, delay=0.5, max_delay=5.0, sleep=self.sleep)
-        except HTTPError as exc:
-            body = exc.read().decode("utf-8", "replace") if hasattr(exc, "read") else ""
-            raise K8sError("Prometheus refused the query (HTTP %s): %s" % (exc.code, body[:300]), cause=exc)
-        except (OSError, ValueError) as exc:
-            raise K8sError("cannot query Prometheus at %s: %s" % (self.url, getattr(exc, "reason", exc)), cause=exc)
-        if data.get("status") != "success":
-            raise K8sError("Prometheus query failed: %s: %s" % (data.get("errorType"), data.get("error")))
-        result = (data.get("data") or {}).get("result") or []
-        out = []
-        for series in result:
-            try:
-                out.append((series.get("metric") or {}, float(series["value"][1])))
-            except (KeyError, IndexError, TypeError, ValueError):
-                continue
-        return out
-
-
-def utilization_query(metric, minutes, pod_label="pod", namespace_label="namespace", extra_selector=""):
-    """PromQL: per pod, the highest utilisation of any of its GPUs over the last ``minutes``."""
-    selector = '%s=~".+", %s=~".+"' % (namespace_label, pod_label)
-    if extra_selector:
-        selector += ", " + extra_selector
-    return "max by (%s, %s) (max_over_time(%s{%s}[%dm]))" % (namespace_label, pod_label, metric, selector, int(minutes))
+ORPHAN_KINDS = (("Service", "services"), ("Secret", "secrets"), ("ConfigMap", "configmaps"),
+                ("PersistentVolumeClaim", "pvcs"))
+DEFAULT_ORPHAN_GRACE = 3600
 
 
 # ---------------------------------------------------------------------------------- plan
@@ -162,9 +109,17 @@ def env_policy(annotations, defaults):
     return policy, None
 
 
-def _is_deleting(namespace):
-    meta = _meta(namespace)
-    return bool(meta.get("deletionTimestamp")) or (namespace.get("status") or {}).get("phase") == "Terminating"
+def _being_deleted(obj):
+    return bool(_meta(obj).get("deletionTimestamp"))
+
+
+def _kept(obj):
+    return C.is_kept(_meta(obj).get("annotations"))
+
+
+def _ref(obj):
+    meta = _meta(obj)
+    return "%s %s/%s" % (obj.get("kind"), meta.get("namespace"), meta.get("name"))
 
 
 def _fmt_minutes(seconds):
@@ -189,118 +144,143 @@ def _action(kind_of_action, obj, reason, **extra):
     return entry
 
 
-def plan(snapshot, utilization, now, defaults, max_lifetime=None, pvc_retention=7 * 86400, sweep=True):
+def _warning(annotations, now):
+    if not annotations.get(WARNING_ANNOTATION):
+        return None
+    try:
+        return json.loads(annotations[WARNING_ANNOTATION])
+    except ValueError:
+        return {"reason": "unknown", "stop_after": C.rfc3339(now)}
+
+
+def _lifetime_reason(annotations, since, runtime, grace, max_lifetime, problems, where):
+    try:
+        lifetime = C.parse_duration(annotations.get(C.MAX_LIFETIME_ANNOTATION)) or max_lifetime
+    except ValueError as exc:
+        problems.append("%s: %s" % (where, exc))
+        lifetime = max_lifetime
+    if not lifetime or runtime < lifetime - grace:
+        return None
+    return ("lifetime", since + datetime.timedelta(seconds=lifetime),
+            {"runtime": _fmt_minutes(runtime), "max_lifetime": _fmt_minutes(lifetime),
+             "message": "running %s of its %s maximum lifetime" % (_fmt_minutes(runtime), _fmt_minutes(lifetime))})
+
+
+def _idle_reason(sts, policy, runtime, utilization, unknown):
+    """``("idle", None, detail)`` when the environment's idle signal is known and below the threshold."""
+    meta = _meta(sts)
+    signal = idle.gpu_signal(sts)
+    window = int(policy["idle_minutes"])
+    if runtime < max(policy["min_runtime_minutes"], policy["idle_minutes"]) * 60:
+        return None
+    value = idle.known((utilization.get((signal, window)) or {}).get((meta.get("namespace"), meta.get("name") + "-0")))
+    if value is None:  # no GPU, no samples or not a number: unknown is never idle
+        unknown.append("%s/%s" % (meta.get("namespace"), meta.get("name")))
+        return None
+    if value >= policy["threshold"]:
+        return None
+    what = "graphics engine activity of its MIG instance" if signal == "mig" else "GPU utilisation"
+    return ("idle", None, {"gpu_utilization_max": value, "idle_minutes": window, "threshold": policy["threshold"],
+                           "signal": signal, "message": "%s at most %.1f %% over the last %d minutes (threshold %s %%)" % (
+                               what[0].upper() + what[1:], value, window, policy["threshold"])})
+
+
+def _plan_environment(sts, utilization, now, defaults, max_lifetime, out):
+    """Append the action (if any) for one running StatefulSet to ``out``."""
+    meta = _meta(sts)
+    namespace, name = meta.get("namespace"), meta.get("name")
+    annotations = meta.get("annotations") or {}
+    warning = _warning(annotations, now)
+    if int((sts.get("spec") or {}).get("replicas") or 0) == 0:
+        if warning is not None:  # stopped by its user after our warning
+            out["actions"].append(_action("clear-warning", sts, "stopped", message="already stopped"))
+        return
+    if _kept(sts):
+        if warning is not None:
+            out["actions"].append(_action("clear-warning", sts, "kept", message="kept: %s" % annotations[C.KEEP_ANNOTATION]))
+        return
+    last = _last_running(C.read_lifecycle(annotations))
+    since = _time(last["at"]) if last else _time(meta.get("creationTimestamp"))
+    if since is None:
+        out["problems"].append("%s/%s: no lifecycle and no creationTimestamp; skipped" % (namespace, name))
+        return
+    runtime = (now - since).total_seconds()
+    policy, problem = env_policy(annotations, defaults)
+    if problem:
+        out["problems"].append("%s/%s: %s" % (namespace, name, problem))
+    grace = policy["grace_minutes"] * 60
+    found = _lifetime_reason(annotations, since, runtime, grace, max_lifetime, out["problems"], "%s/%s" % (namespace, name))
+    if found is None and policy["enabled"]:
+        found = _idle_reason(sts, policy, runtime, utilization, out["unknown"])
+    if found is None:
+        if warning is not None:
+            out["actions"].append(_action("clear-warning", sts, warning.get("reason"),
+                                          message="no longer %s" % warning.get("reason")))
+        return
+    reason, due, detail = found
+    stop_after = now + datetime.timedelta(seconds=grace)
+    if warning is not None and warning.get("reason") == reason:
+        stop_after = _time(warning.get("stop_after")) or now
+    if due is not None and due > stop_after:
+        stop_after = due
+    if stop_after <= now:
+        out["actions"].append(_action("stop", sts, reason, stopped_by="reaper:%s" % reason, last=last, **detail))
+    elif warning is None or warning.get("reason") != reason:
+        out["actions"].append(_action("warn", sts, reason, stop_after=C.rfc3339(stop_after), **detail))
+    else:
+        out["waiting"].append({"namespace": namespace, "name": name, "reason": reason, "stop_after": C.rfc3339(stop_after)})
+
+
+def _plan_orphans(snapshot, existing, now, retention, orphan_grace, out):
+    """Mark, unmark or delete the owned objects whose environment does not exist."""
+    for kind, key in ORPHAN_KINDS:
+        wait = max(retention, orphan_grace) if kind == "PersistentVolumeClaim" else orphan_grace
+        for obj in sorted(snapshot.get(key) or [], key=lambda o: (_meta(o).get("namespace"), _meta(o).get("name"))):
+            meta = _meta(obj)
+            annotations = meta.get("annotations") or {}
+            env = (meta.get("labels") or {}).get(C.ENVIRONMENT_LABEL)
+            if not env or _being_deleted(obj) or _kept(obj):
+                continue
+            marked = _time(annotations.get(ORPHANED_ANNOTATION))
+            if (meta.get("namespace"), env) in existing:
+                if annotations.get(ORPHANED_ANNOTATION):
+                    out["actions"].append(_action("unmark", obj, "adopted", message="environment %s exists again" % env))
+                continue
+            created = _time(meta.get("creationTimestamp"))
+            if created is not None and (now - created).total_seconds() < orphan_grace:
+                continue  # maybe its environment is being created right now
+            if marked is None:
+                out["actions"].append(_action("mark", obj, "orphaned", message="environment %s no longer exists" % env,
+                                              delete_after=C.rfc3339(now + datetime.timedelta(seconds=wait))))
+            elif (now - marked).total_seconds() >= wait:
+                out["actions"].append(_action("delete", obj, "orphaned", message="orphaned since %s" % C.rfc3339(marked)))
+
+
+def plan(snapshot, utilization, now, defaults, max_lifetime=None, pvc_retention=7 * 86400, sweep=True,
+         orphan_grace=DEFAULT_ORPHAN_GRACE):
     """The actions of one run (pure).
 
-    ``snapshot``: dict with the lists ``namespaces``, ``statefulsets``, ``services``, ``pvcs``.
-    ``utilization``: ``{idle_minutes: {(namespace, pod): max_util}}`` from Prometheus.
+    ``snapshot``: dict with the lists ``statefulsets``, ``services``, ``secrets``, ``configmaps``, ``pvcs``.
+    ``utilization``: ``{(signal, idle_minutes): {(namespace, pod): value}}`` from Prometheus.
     ``defaults``: idle policy (``enabled``, ``threshold``, ``idle_minutes``, ``grace_minutes``,
     ``min_runtime_minutes``). ``max_lifetime`` in seconds or ``None``.
     Returns ``(actions, report)`` where ``report`` lists the environments waiting out a
-    warning, those without utilisation data and policy problems.
+    warning, those without utilisation data, policy problems and the kept objects.
     """
-    actions, waiting, unknown, problems = [], [], [], []
-    deleting = {_meta(ns).get("name") for ns in snapshot["namespaces"] if _is_deleting(ns)}
+    out = {"actions": [], "waiting": [], "unknown": [], "problems": []}
     existing = set()
     for sts in snapshot["statefulsets"]:
         meta = _meta(sts)
-        labels = meta.get("labels") or {}
-        existing.add((meta.get("namespace"), labels.get(C.ENVIRONMENT_LABEL) or meta.get("name")))
-
+        existing.add((meta.get("namespace"), (meta.get("labels") or {}).get(C.ENVIRONMENT_LABEL) or meta.get("name")))
+    kept = sorted(_ref(o) for key in ("statefulsets",) + tuple(k for _kind, k in ORPHAN_KINDS)
+                  for o in snapshot.get(key) or [] if _kept(o))
     for sts in sorted(snapshot["statefulsets"], key=lambda s: (_meta(s).get("namespace"), _meta(s).get("name"))):
-        meta = _meta(sts)
-        namespace, name = meta.get("namespace"), meta.get("name")
-        annotations = meta.get("annotations") or {}
-        if namespace in deleting:
-            if sweep:
-                actions.append(_action("delete", sts, "workspace-deleting",
-                                       message="workspace namespace %s is being deleted" % namespace))
-            continue
-        if int((sts.get("spec") or {}).get("replicas") or 0) == 0:
-            if annotations.get(WARNING_ANNOTATION):  # stopped by its user after our warning
-                actions.append(_action("clear-warning", sts, "stopped", message="already stopped"))
-            continue
-        lifecycle = C.read_lifecycle(annotations)
-        last = _last_running(lifecycle)
-        since = _time(last["at"]) if last else _time(meta.get("creationTimestamp"))
-        if since is None:
-            problems.append("%s/%s: no lifecycle and no creationTimestamp; skipped" % (namespace, name))
-            continue
-        runtime = (now - since).total_seconds()
-        policy, problem = env_policy(annotations, defaults)
-        if problem:
-            problems.append("%s/%s: %s" % (namespace, name, problem))
-        grace = policy["grace_minutes"] * 60
-        try:
-            lifetime = C.parse_duration(annotations.get(C.MAX_LIFETIME_ANNOTATION)) or max_lifetime
-        except ValueError as exc:
-            problems.append("%s/%s: %s" % (namespace, name, exc))
-            lifetime = max_lifetime
-        warning = None
-        if annotations.get(WARNING_ANNOTATION):
-            try:
-                warning = json.loads(annotations[WARNING_ANNOTATION])
-            except ValueError:
-                warning = {"reason": "unknown", "stop_after": C.rfc3339(now)}
-
-        reason, detail, due = None, {}, None
-        if lifetime and runtime >= lifetime - grace:
-            reason, due = "lifetime", since + datetime.timedelta(seconds=lifetime)
-            detail = {"runtime": _fmt_minutes(runtime), "max_lifetime": _fmt_minutes(lifetime),
-                      "message": "running %s of its %s maximum lifetime" % (_fmt_minutes(runtime), _fmt_minutes(lifetime))}
-        elif policy["enabled"]:
-            window = int(policy["idle_minutes"])
-            util = (utilization.get(window) or {}).get((namespace, name + "-0"))
-            old_enough = runtime >= max(policy["min_runtime_minutes"], policy["idle_minutes"]) * 60
-            if util is None:
-                if old_enough:
-                    unknown.append("%s/%s" % (namespace, name))
-            elif old_enough and util < policy["threshold"]:
-                reason = "idle"
-                detail = {"gpu_utilization_max": util, "idle_minutes": window, "threshold": policy["threshold"],
-                          "message": "GPU utilisation at most %.1f %% over the last %d minutes (threshold %s %%)" % (
-                              util, window, policy["threshold"])}
-
-        if reason is None:
-            if warning is not None:
-                actions.append(_action("clear-warning", sts, warning.get("reason"), message="no longer %s" % warning.get("reason")))
-            continue
-        stop_after = now + datetime.timedelta(seconds=grace)
-        if due is not None and due > stop_after:
-            stop_after = due
-        if warning is not None and warning.get("reason") == reason:
-            stop_after = _time(warning.get("stop_after")) or now
-            if due is not None and due > stop_after:
-                stop_after = due
-        if stop_after <= now:
-            actions.append(_action("stop", sts, reason, stopped_by="reaper:%s" % reason, last=last, **detail))
-        elif warning is None or warning.get("reason") != reason:
-            actions.append(_action("warn", sts, reason, stop_after=C.rfc3339(stop_after), **detail))
-        else:
-            waiting.append({"namespace": namespace, "name": name, "reason": reason, "stop_after": C.rfc3339(stop_after)})
-
+        if not _being_deleted(sts):
+            _plan_environment(sts, utilization, now, defaults, max_lifetime, out)
     if sweep:
-        for svc in snapshot["services"]:
-            meta = _meta(svc)
-            env = (meta.get("labels") or {}).get(C.ENVIRONMENT_LABEL)
-            if env and (meta.get("namespace"), env) not in existing and meta.get("namespace") not in deleting:
-                actions.append(_action("delete", svc, "orphaned", message="environment %s no longer exists" % env))
-        for pvc in snapshot["pvcs"]:
-            meta = _meta(pvc)
-            env = (meta.get("labels") or {}).get(C.ENVIRONMENT_LABEL)
-            if not env or meta.get("namespace") in deleting:
-                continue
-            marked = _time((meta.get("annotations") or {}).get(ORPHANED_ANNOTATION))
-            if (meta.get("namespace"), env) in existing:
-                if (meta.get("annotations") or {}).get(ORPHANED_ANNOTATION):
-                    actions.append(_action("unmark", pvc, "adopted", message="environment %s exists again" % env))
-                continue
-            if marked is None:
-                actions.append(_action("mark", pvc, "orphaned", delete_after=C.rfc3339(now + datetime.timedelta(seconds=pvc_retention)),
-                                       message="environment %s no longer exists" % env))
-            elif (now - marked).total_seconds() >= pvc_retention:
-                actions.append(_action("delete", pvc, "orphaned", message="orphaned since %s" % C.rfc3339(marked)))
-    return actions, {"waiting": waiting, "unknown_utilization": unknown, "problems": problems}
+        _plan_orphans(snapshot, existing, now, pvc_retention, orphan_grace, out)
+    return out["actions"], {"waiting": out["waiting"], "unknown_utilization": sorted(out["unknown"]),
+                            "problems": out["problems"], "kept": kept}
 
 
 # --------------------------------------------------------------------------------- apply
@@ -356,10 +336,9 @@ def notification(actions, cluster_name=None):
 def apply(api, actions, snapshot, now):
     """Perform the actions; returns the list of actions done."""
     by_key = {}
-    for kind, items in (("StatefulSet", snapshot["statefulsets"]), ("Service", snapshot["services"]),
-                        ("PersistentVolumeClaim", snapshot["pvcs"])):
-        for obj in items:
-            by_key[(kind, _meta(obj).get("namespace"), _meta(obj).get("name"))] = obj
+    for key in ("statefulsets",) + tuple(k for _kind, k in ORPHAN_KINDS):
+        for obj in snapshot.get(key) or []:
+            by_key[(obj.get("kind"), _meta(obj).get("namespace"), _meta(obj).get("name"))] = obj
     done = []
     for action in actions:
         kind, namespace, name = action["kind"], action["namespace"], action["name"]
@@ -384,31 +363,27 @@ def apply(api, actions, snapshot, now):
 
 
 def snapshot_of(api):
-    """The four list calls of a run."""
+    """The five list calls of a run."""
     managed = C.selector({C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE})
-    return {
-        "namespaces": api.list("Namespace", label_selector=C.WORKSPACE_NAMESPACE_SELECTOR),
-        "statefulsets": api.list("StatefulSet", label_selector=managed),
-        "services": api.list("Service", label_selector=managed),
-        "pvcs": api.list("PersistentVolumeClaim", label_selector=managed),
-    }
+    out = {"statefulsets": api.list("StatefulSet", label_selector=managed)}
+    for kind, key in ORPHAN_KINDS:
+        out[key] = api.list(kind, label_selector=managed)
+    return out
 
 
 def query_utilization(prometheus, snapshot, defaults, now, metric=DEFAULT_METRIC, pod_label="pod",
-                      namespace_label="namespace", extra_selector=""):
-    """``{idle_minutes: {(namespace, pod): value}}``, one query per distinct window in use."""
-    windows = set()
+                      namespace_label="namespace", extra_selector="", mig_metric=DEFAULT_MIG_METRIC):
+    """``{(signal, idle_minutes): {(namespace, pod): value}}``, one query per distinct signal and window in use."""
+    wanted = set()
     for sts in snapshot["statefulsets"]:
-        if int((sts.get("spec") or {}).get("replicas") or 0) == 0:
+        if int((sts.get("spec") or {}).get("replicas") or 0) == 0 or _kept(sts) or _being_deleted(sts):
             continue
         policy, _problem = env_policy(_meta(sts).get("annotations"), defaults)
-        if policy["enabled"]:
-            windows.add(int(policy["idle_minutes"]))
-    out = {}
-    for window in sorted(windows):
-        series = prometheus.query(utilization_query(metric, window, pod_label, namespace_label, extra_selector), now)
-        out[window] = {(labels.get(namespace_label), labels.get(pod_label)): value for labels, value in series}
-    return out
+        signal = idle.gpu_signal(sts)
+        if policy["enabled"] and signal is not None:
+            wanted.add((signal, int(policy["idle_minutes"])))
+    return idle.query_signals(prometheus, wanted, now, {"device": metric, "mig": mig_metric}, pod_label, namespace_label,
+                              extra_selector)
 
 
 def check_defaults(defaults):
@@ -421,13 +396,24 @@ def check_defaults(defaults):
         raise K8sError("idle_minutes must be at least 1 when idle detection is on")
 
 
+def _untold(actions, notify_config):
+    """The warning to raise when people are warned or stopped and no notify target is configured."""
+    warned = sum(1 for a in actions if a["action"] == "warn")
+    stopped = sum(1 for a in actions if a["action"] == "stop")
+    if notify_config or not (warned or stopped):
+        return []
+    return ["no notify target is configured: %d environments were warned and %d stopped, and their owners were told "
+            "only through the %s annotation" % (warned, stopped, C.NOTICE_ANNOTATION)]
+
+
 def run(api, prometheus, defaults, now=None, max_lifetime=None, pvc_retention=7 * 86400, sweep=True, check_mode=False,
         notify_config=None, metric=DEFAULT_METRIC, pod_label="pod", namespace_label="namespace", extra_selector="",
-        cluster_name=None, sender=notify.send):
+        cluster_name=None, sender=notify.send, mig_metric=DEFAULT_MIG_METRIC, orphan_grace=DEFAULT_ORPHAN_GRACE):
     """One reaper run. Returns ``(changed, result)``. Nothing is written in check mode.
 
     The notification (warnings and stops) is sent before any write; when it fails, nothing
-    is stopped, so nobody is stopped without having been told.
+    is stopped, so nobody is stopped without having been told. Without a notify target,
+    ``result["warnings"]`` says who was warned or stopped without being told.
     """
     check_defaults(defaults)
     now = now or datetime.datetime.now(UTC)
@@ -435,8 +421,9 @@ def run(api, prometheus, defaults, now=None, max_lifetime=None, pvc_retention=7 
         raise K8sError("idle detection needs prometheus_url (or set idle_detection: false)")
     snapshot = snapshot_of(api)
     utilization = query_utilization(prometheus, snapshot, defaults, now, metric, pod_label, namespace_label,
-                                    extra_selector) if prometheus is not None else {}
-    actions, report = plan(snapshot, utilization, now, defaults, max_lifetime=max_lifetime, pvc_retention=pvc_retention, sweep=sweep)
+                                    extra_selector, mig_metric) if prometheus is not None else {}
+    actions, report = plan(snapshot, utilization, now, defaults, max_lifetime=max_lifetime, pvc_retention=pvc_retention,
+                           sweep=sweep, orphan_grace=orphan_grace)
     message = notification(actions, cluster_name)
     sent = None
     if not check_mode:
@@ -454,6 +441,8 @@ def run(api, prometheus, defaults, now=None, max_lifetime=None, pvc_retention=7 
         "waiting": report["waiting"],
         "unknown_utilization": report["unknown_utilization"],
         "problems": report["problems"],
+        "kept": report["kept"],
+        "warnings": _untold(actions, notify_config),
         "environments_checked": len(snapshot["statefulsets"]),
         "notification": {"message": message, "sent": sent is not None, "attempts": (sent or {}).get("attempts", 0)},
         "prometheus_queries": prometheus.queries if prometheus is not None else 0,

@@ -67,15 +67,17 @@ class FakeApi:
 
 
 class FakePrometheus:
-    def __init__(self, values):
-        self.values = values  # {(namespace, pod): utilisation}
+    def __init__(self, values, engine=None):
+        self.values = values  # {(namespace, pod): DCGM_FI_DEV_GPU_UTIL}
+        self.engine = engine or {}  # {(namespace, pod): DCGM_FI_PROF_GR_ENGINE_ACTIVE x 100, what the query returns}
         self.queries = 0
         self.promql = []
 
     def query(self, promql, at):
         self.queries += 1
         self.promql.append(promql)
-        return [({"namespace": ns, "pod": pod}, value) for (ns, pod), value in sorted(self.values.items())]
+        values = self.engine if "DCGM_FI_PROF_GR_ENGINE_ACTIVE" in promql else self.values
+        return [({"namespace": ns, "pod": pod}, value) for (ns, pod), value in sorted(values.items())]
 
 
 def namespace(name, deleting=False):
@@ -86,7 +88,7 @@ def namespace(name, deleting=False):
     return obj
 
 
-def env(ws, name, started_minutes_ago, replicas=1, annotations=None, gpus=1):
+def env(ws, name, started_minutes_ago, replicas=1, annotations=None, gpus=1, resource=C.GPU_RESOURCE):
     lifecycle = [C.lifecycle_event("created", gpus=gpus, gpu_model="NVIDIA-A100", cpu="4", memory="16Gi", storage="50Gi",
                                    at=ago(started_minutes_ago))]
     notes = {C.LIFECYCLE_ANNOTATION: json.dumps(lifecycle)}
@@ -94,13 +96,14 @@ def env(ws, name, started_minutes_ago, replicas=1, annotations=None, gpus=1):
     return {"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": name, "namespace": "ws-" + ws, "labels": C.environment_labels(ws, name, "alice"),
                          "annotations": notes, "creationTimestamp": ago(started_minutes_ago)},
-            "spec": {"replicas": replicas}}
+            "spec": {"replicas": replicas, "template": {"spec": {"containers": [
+                {"name": "main", "image": "x:1", "resources": {"limits": {resource: str(gpus)}}}]}}}}
 
 
-def owned(kind, ws, env_name, name, annotations=None):
+def owned(kind, ws, env_name, name, annotations=None, created_minutes_ago=24 * 60):
     return {"apiVersion": "v1", "kind": kind,
             "metadata": {"name": name, "namespace": "ws-" + ws, "labels": C.environment_labels(ws, env_name, "alice"),
-                         "annotations": annotations or {}}}
+                         "annotations": annotations or {}, "creationTimestamp": ago(created_minutes_ago)}}
 
 
 def platform():
@@ -149,9 +152,8 @@ def run(api, check_mode=False, now=NOW, util=None, sender=None, **kwargs):
 EXPECTED_FIRST_RUN = [
     ("clear-warning", "StatefulSet", "recovered", "idle"),
     ("delete", "PersistentVolumeClaim", "home-older-0", "orphaned"),
-    ("delete", "Service", "gone", "orphaned"),
-    ("delete", "StatefulSet", "doomed", "workspace-deleting"),
     ("mark", "PersistentVolumeClaim", "home-gone-0", "orphaned"),
+    ("mark", "Service", "gone", "orphaned"),
     ("warn", "StatefulSet", "expired", "lifetime"),
     ("warn", "StatefulSet", "expiring", "lifetime"),
     ("warn", "StatefulSet", "idle", "idle"),
@@ -173,11 +175,10 @@ def test_first_run_decisions():
     (kind, _url, message), = sent
     assert message["title"] == "GPU reaper: 0 stopped, 3 warned"
     assert "WILL STOP ml/idle (owner alice) after 2026-11-23T02:30:00Z" in message["text"]
-    assert api.calls == {"list": 4, "patch": 5, "delete": 3}  # 3 warnings, 1 cleared, 1 mark
+    assert api.calls == {"list": 5, "patch": 6, "delete": 1}  # 3 warnings, 1 cleared, 2 marks
     assert result["prometheus_queries"] == 1
     idle = api.store[("StatefulSet", "ws-ml", "idle")]
     assert json.loads(idle["metadata"]["annotations"][reaper.WARNING_ANNOTATION])["stop_after"] == "2026-11-23T02:30:00Z"
-    assert ("StatefulSet", "ws-old", "doomed") not in api.store
     assert reaper.ORPHANED_ANNOTATION in api.store[("PersistentVolumeClaim", "ws-ml", "home-gone-0")]["metadata"]["annotations"]
 
 
@@ -185,7 +186,7 @@ def test_check_mode_previews_exactly_the_real_run():
     api = FakeApi(platform())
     changed, preview, sent = run(api, check_mode=True)
     assert changed is True and sent == [] and api.writes == []
-    assert api.calls == {"list": 4}
+    assert api.calls == {"list": 5}
     _changed, real, _sent = run(FakeApi(platform()))
     assert preview["actions"] == real["actions"]
     assert preview["notification"]["message"] == real["notification"]["message"]
@@ -278,6 +279,114 @@ def test_bad_defaults_fail_before_any_call(change, error):
     assert api.calls == {}
 
 
+KEEP = {C.KEEP_ANNOTATION: "until the paper deadline (bob)"}
+
+
+def test_keep_annotation_is_honoured_by_idle_lifetime_and_leak_rules():
+    objects = [
+        env("ml", "kept-idle", 180, annotations=KEEP),
+        env("ml", "kept-expired", 600, annotations=dict(KEEP, **{C.MAX_LIFETIME_ANNOTATION: "2h"})),
+        env("ml", "kept-warned", 180, annotations=dict(KEEP, **{reaper.WARNING_ANNOTATION: json.dumps(
+            {"reason": "idle", "at": ago(40), "stop_after": ago(10)})})),
+        env("ml", "not-kept", 180, annotations={C.KEEP_ANNOTATION: "false"}),
+        owned("Service", "ml", "gone", "gone", KEEP),
+        owned("Secret", "ml", "gone", "gone-ssh", KEEP),
+        owned("PersistentVolumeClaim", "ml", "gone", "home-gone-0", dict(KEEP, **{reaper.ORPHANED_ANNOTATION: ago(30 * 24 * 60)})),
+    ]
+    util = {("ws-ml", name + "-0"): 0.0 for name in ("kept-idle", "kept-expired", "kept-warned", "not-kept")}
+    api = FakeApi(objects)
+    _changed, result, _sent = run(api, util=util)
+    assert summary(result) == [("clear-warning", "StatefulSet", "kept-warned", "kept"), ("warn", "StatefulSet", "not-kept", "idle")]
+    assert result["kept"] == ["PersistentVolumeClaim ws-ml/home-gone-0", "Secret ws-ml/gone-ssh", "Service ws-ml/gone",
+                              "StatefulSet ws-ml/kept-expired", "StatefulSet ws-ml/kept-idle", "StatefulSet ws-ml/kept-warned"]
+    later = NOW + datetime.timedelta(days=30)
+    _changed, result, _sent = run(api, util=util, now=later)
+    assert [a for a in result["actions"] if a["name"] != "not-kept"] == []
+
+
+def mig_env(name, minutes=180):
+    return env("ml", name, minutes, resource="nvidia.com/mig-1g.10gb")
+
+
+def test_mig_idle_signal_is_graphics_engine_activity_not_gpu_util():
+    """dcgm-exporter reports no DCGM_FI_DEV_GPU_UTIL per MIG instance; some versions report 0, which must
+    not stop a busy MIG environment. Engine activity per GPU instance (GPU_I_ID) is the signal."""
+    objects = [mig_env("mig-busy"), mig_env("mig-idle"), mig_env("mig-nodata")]
+    zero_util = {("ws-ml", n + "-0"): 0.0 for n in ("mig-busy", "mig-idle", "mig-nodata")}
+    prom = FakePrometheus(zero_util, engine={("ws-ml", "mig-busy-0"): 62.0, ("ws-ml", "mig-idle-0"): 0.4})
+    _changed, result = reaper.run(FakeApi(objects), prom, dict(DEFAULTS), now=NOW, check_mode=True)
+    assert summary(result) == [("warn", "StatefulSet", "mig-idle", "idle")]
+    assert result["unknown_utilization"] == ["ws-ml/mig-nodata"]
+    (promql,) = prom.promql
+    assert promql == ('100 * max by (namespace, pod) (max_over_time(DCGM_FI_PROF_GR_ENGINE_ACTIVE{namespace=~".+", '
+                      'pod=~".+", GPU_I_ID=~".+"}[60m]))')
+
+
+def test_time_sliced_without_data_is_unknown_never_idle():
+    objects = [env("ml", "shared-nodata", 180, resource=C.GPU_SHARED_RESOURCE),
+               env("ml", "shared-idle", 180, resource=C.GPU_SHARED_RESOURCE),
+               env("ml", "cpu-only", 180, gpus=0)]
+    prom = FakePrometheus({("ws-ml", "shared-idle-0"): 1.0, ("ws-ml", "shared-nodata-0"): float("nan")})
+    _changed, result = reaper.run(FakeApi(objects), prom, dict(DEFAULTS), now=NOW, check_mode=True)
+    assert summary(result) == [("warn", "StatefulSet", "shared-idle", "idle")]
+    assert result["unknown_utilization"] == ["ws-ml/cpu-only", "ws-ml/shared-nodata"]
+
+
+def orphans(created_minutes_ago):
+    return [owned(kind, "ml", "gone", name, created_minutes_ago=created_minutes_ago) for kind, name in (
+        ("Service", "gone"), ("Secret", "gone-ssh"), ("Secret", "gone-jupyter"), ("ConfigMap", "gone-settings"),
+        ("PersistentVolumeClaim", "home-gone-0"))]
+
+
+def test_every_orphan_kind_is_swept_after_one_grace_period():
+    api = FakeApi(orphans(24 * 60))
+    _changed, first, _sent = run(api, util={})
+    assert {a["action"] for a in first["actions"]} == {"mark"} and len(first["actions"]) == 5
+    _changed, early, _sent = run(api, util={}, now=NOW + datetime.timedelta(minutes=59))
+    assert early["actions"] == []
+    _changed, later, _sent = run(api, util={}, now=NOW + datetime.timedelta(minutes=61))
+    assert sorted(later["deleted"]) == ["ConfigMap ws-ml/gone-settings", "Secret ws-ml/gone-jupyter", "Secret ws-ml/gone-ssh",
+                                        "Service ws-ml/gone"]
+    _changed, week, _sent = run(api, util={}, now=NOW + datetime.timedelta(days=7, minutes=1))
+    assert week["deleted"] == ["PersistentVolumeClaim ws-ml/home-gone-0"]  # home volumes: pvc_retention
+    assert [k for k in api.store if k[0] != "Namespace"] == []
+
+
+def test_objects_of_an_environment_being_created_are_not_touched():
+    """A run in the middle of gpu_environment's create sees the Secrets and Service before the StatefulSet."""
+    api = FakeApi(orphans(1))
+    _changed, result, _sent = run(api, util={})
+    assert result["actions"] == []
+    api.store[("StatefulSet", "ws-ml", "gone")] = env("ml", "gone", 0)  # the create finishes
+    _changed, result, _sent = run(api, util={}, now=NOW + datetime.timedelta(hours=2))
+    assert result["actions"] == [] and len(api.store) == 6
+
+
+def test_objects_being_deleted_are_left_to_kubernetes():
+    doomed = env("old", "doomed", 600, annotations={C.MAX_LIFETIME_ANNOTATION: "1h"})
+    doomed["metadata"]["deletionTimestamp"] = ago(1)
+    leftover = owned("Service", "old", "doomed-before", "doomed-before")
+    leftover["metadata"]["deletionTimestamp"] = ago(1)
+    _changed, result, _sent = run(FakeApi([doomed, leftover]), util={("ws-old", "doomed-0"): 0.0})
+    assert result["actions"] == []
+
+
+def test_no_notify_target_raises_a_warning():
+    api = FakeApi(platform())
+    _changed, result = reaper.run(api, FakePrometheus(UTIL), dict(DEFAULTS), now=NOW)
+    assert result["notification"]["sent"] is False
+    assert result["warnings"] == ["no notify target is configured: 3 environments were warned and 0 stopped, "
+                                  "and their owners were told only through the opsforge.io/notice annotation"]
+    _changed, quiet, _sent = run(FakeApi(platform()))
+    assert quiet["warnings"] == []
+
+
+def test_list_calls_stay_constant():
+    api = FakeApi(platform() + orphans(24 * 60))
+    run(api, check_mode=True)
+    assert api.calls == {"list": 5}
+
+
 # -------------------------------------------------------------------------------- module
 
 
@@ -298,9 +407,25 @@ def test_module_check_mode_and_secrets(monkeypatch):
     assert out["changed"] is True
     assert sorted(out["reaper"]["warned"]) == ["ws-ml/expired", "ws-ml/expiring", "ws-ml/idle"]
     assert out["diff"]["after"]["StatefulSet ws-ml/idle"] == "running, stop after 2026-11-23T02:30:00Z"
-    assert out["diff"]["after"]["Service ws-ml/gone"] == "absent"
+    assert out["diff"]["after"]["Service ws-ml/gone"] == "present, orphaned"
     assert api.writes == []
     assert "SECRET-TOKEN" not in json.dumps(out)
+
+
+def test_module_warns_when_nobody_is_notified(monkeypatch):
+    api = FakeApi(platform())
+    monkeypatch.setattr(gpu_reaper, "get_api", lambda module, api_client=None: api)
+    warned, out = [], {}
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+
+    def exit_json(self, **kwargs):
+        out.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    with patch_module_args({"prometheus_url": "http://127.0.0.1:1"}), pytest.raises(SystemExit):
+        gpu_reaper.main(now=NOW, prometheus=FakePrometheus(UTIL))
+    assert warned == out["reaper"]["warnings"] and "no notify target is configured" in warned[0]
 
 
 def test_module_rejects_bad_lifetime(monkeypatch):

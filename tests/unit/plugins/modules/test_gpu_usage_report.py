@@ -1,29 +1,32 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""gpu_usage_report: a known lifecycle gives known GPU-hours and cost; re-running changes nothing."""
+"""gpu_usage_report: what ran (Pods, PVCs) gives known hours and money; re-running changes nothing."""
 
 from __future__ import annotations
 
 import base64
 import csv
 import datetime
+import decimal
 import io
 import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from gpu_sim import SimCluster, SimPod, SimPvc, at
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import invoice, metering
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import gpu_usage_report
 
-UTC = datetime.timezone.utc
 RATES = {
     "currency": "USD",
     "gpu": {"NVIDIA-A100-SXM4-80GB": 2.5, "default": 1.8},
@@ -33,164 +36,261 @@ RATES = {
     "memory": 0.005,
     "storage": 0.0002,
 }
+TWO = {C.GPU_RESOURCE: 2}
+MIG = {"nvidia.com/mig-1g.10gb": 1}
 
 
-def at(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+def train():
+    """Oct 1 09:00-17:30 with 2 A100s, Oct 2 10:00-12:00 with one; home volume Oct 1 09:00 - Oct 2 12:00."""
+    return SimCluster(pods=[SimPod("p1", "train", at(9), at(9), at(17.5), TWO, cpu="8", memory="64Gi"),
+                            SimPod("p2", "train", at(34), at(34), at(36), cpu="8", memory="64Gi")],
+                      pvcs=[SimPvc("v1", "train", at(9), at(36))])
 
 
-def sts(workspace, name, events, uid=None):
-    return {
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {
-            "name": name, "namespace": "ws-" + workspace, "uid": uid or "uid-" + name,
-            "labels": C.environment_labels(workspace, name, "alice"),
-            "annotations": {C.LIFECYCLE_ANNOTATION: json.dumps(events)},
-        },
-        "spec": {"replicas": 1},
-    }
+def mig_dev():
+    return SimPod("p3", "mig-dev", at(742), at(742), None, MIG, cpu="500m", memory="4Gi", workspace="vision")
 
 
-A100 = dict(gpu_model="NVIDIA-A100-SXM4-80GB", resource_key=C.GPU_RESOURCE, cpu="8", memory="64Gi", storage="100Gi")
-ENV_A = sts("ml", "train", [
-    C.lifecycle_event("created", gpus=2, at="2026-10-01T09:00:00Z", **A100),
-    C.lifecycle_event("stopped", gpus=2, at="2026-10-01T17:30:00Z", **A100),
-    C.lifecycle_event("started", gpus=1, at="2026-10-02T10:00:00Z", **A100),
-    C.lifecycle_event("deleted", gpus=1, at="2026-10-02T12:00:00Z", **A100),
-])
-ENV_B = sts("vision", "mig-dev", [
-    C.lifecycle_event("created", gpus=1, gpu_model="", resource_key="nvidia.com/mig-1g.10gb", cpu="500m", memory="4Gi",
-                      at="2026-10-31T22:00:00Z"),
-])
-
-
-class FakeApi:
-    def __init__(self, items):
-        self.items = items
-        self.calls = []
-
-    def list(self, kind, namespace=None, label_selector=None, field_selector=None):
-        self.calls.append((kind, namespace, label_selector))
-        return [i for i in self.items if i["kind"] == kind]
-
-
-def report(tmp_path, items, now, check_mode=False, **kwargs):
-    api = FakeApi(items)
+def meter_at(tmp_path, cluster, when, check_mode=False, **kwargs):
+    """One gpu_usage_report run at ``when`` (the cluster as it is then)."""
+    cluster.now = when
     kwargs.setdefault("window_start", "2026-10-01")
-    kwargs.setdefault("invoice_dir", str(tmp_path))
-    kwargs.setdefault("invoice_months", ["2026-10"])
-    result = metering.run_report(api, str(tmp_path / "ledger.sqlite"), rate_card=RATES, check_mode=check_mode, now=now, **kwargs)
-    return api, result
+    kwargs.setdefault("rate_card", RATES)
+    return metering.run_report(cluster, str(tmp_path / "ledger.sqlite"), check_mode=check_mode, now=when, **kwargs)
 
 
-def test_known_lifecycle_gives_known_hours_and_cost(tmp_path):
-    api, (changed, rep, diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"))
-    assert api.calls == [("StatefulSet", None, "app.kubernetes.io/managed-by=opsforge"),
-                         ("ConfigMap", None, "app.kubernetes.io/managed-by=opsforge")]
+def observe_ends(tmp_path, cluster, **kwargs):
+    """Meter at every instant something stopped (what a frequent schedule sees)."""
+    ends = sorted({p.ended for p in cluster.pods if p.ended} | {v.deleted for v in cluster.pvcs if v.deleted})
+    for when in ends:
+        meter_at(tmp_path, cluster, when, **kwargs)
+
+
+def ledger_total(tmp_path, resource=None):
+    with sqlite3.connect(str(tmp_path / "ledger.sqlite")) as conn:
+        query = "SELECT COALESCE(SUM(quantity * seconds), 0) FROM pieces"
+        if resource:
+            return conn.execute(query + " WHERE resource = ?", (resource,)).fetchone()[0]
+        return conn.execute(query).fetchone()[0]
+
+
+def test_known_usage_gives_known_hours_and_money(tmp_path):
+    cluster = train()
+    cluster.pods.append(mig_dev())
+    observe_ends(tmp_path, cluster)
+    changed, rep, _diff = meter_at(tmp_path, cluster, at(745.5), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
+    assert cluster.calls[-3:] == ["Pod", "PersistentVolumeClaim", "Node"]
     assert changed is True
     assert rep["window"] == {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T01:00:00Z"}
     envs = {e["environment"]: e for e in rep["environments"]}
     # train: 8.5 h x 2 GPUs + 2 h x 1 GPU = 19 GPU-hours at 2.50; 10.5 h x 8 cores at 0.02;
-    # 10.5 h x 64 GiB at 0.005; it existed 27 h with 100 GiB of home at 0.0002
+    # 10.5 h x 64 GiB at 0.005; its home volume existed 27 h with 100 GiB at 0.0002
     assert envs["train"]["gpu_hours"] == 19.0
     assert envs["train"]["cost"] == pytest.approx(19 * 2.5 + 84 * 0.02 + 672 * 0.005 + 2700 * 0.0002)
-    # mig-dev: 22:00 -> 01:00 (last ended hour) = 3 h of one 1g.10gb slice
-    assert envs["mig-dev"]["gpu_hours"] == 3.0
-    assert rep["rows_computed"] == rep["rows_added"] == 11 + 27 + 3
-    assert diff == {"before": {"ledger_rows": 0, "invoice_files": []},
-                    "after": {"ledger_rows": 41, "invoice_files": sorted(
-                        str(tmp_path / ("%s-2026-10.%s" % (ws, ext))) for ws in ("ml", "vision") for ext in ("csv", "html", "json"))}}
+    assert envs["mig-dev"]["gpu_hours"] == 3.0  # 22:00 -> 01:00, the last ended hour
     invoices = {i["workspace"]: i for i in rep["invoices"]}
-    assert invoices["ml"]["total"] == "53.08"
-    assert invoices["ml"]["gpu_hours"] == "19.000"
-    # October holds only the two October hours of mig-dev: 2 x 0.40 + 1 core-hour x 0.02 + 8 GiB-hours x 0.005
+    assert invoices["ml"]["total"] == "53.08" and invoices["ml"]["gpu_hours"] == "19.000000"
+    # October holds the two October hours of mig-dev: 2 x 0.40 + 1 core-hour x 0.02 + 8 GiB-hours x 0.005
     assert invoices["vision"]["total"] == "0.86"
 
 
-def archive(namespace, lifecycles):
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": C.LIFECYCLE_ARCHIVE_CONFIGMAP, "namespace": namespace,
-                         "labels": {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE}},
-            "data": {name: json.dumps(events) for name, events in lifecycles.items()}}
+def test_pending_pod_costs_nothing(tmp_path):
+    """A Pod that never started a container (unschedulable, capacity_check: false) is billed nothing,
+    whatever the lifecycle annotation of its StatefulSet says."""
+    annotated = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
+        "name": "stuck", "namespace": "ws-ml", "uid": "sts-stuck", "labels": C.environment_labels("ml", "stuck", "alice"),
+        "annotations": {C.LIFECYCLE_ANNOTATION: json.dumps([C.lifecycle_event("created", gpus=8, at=at(1))])}},
+        "spec": {"replicas": 1}}
+    cluster = SimCluster(pods=[SimPod("p9", "stuck", at(1), None, None, {C.GPU_RESOURCE: 8})], extra=[annotated])
+    _changed, rep, _diff = meter_at(tmp_path, cluster, at(30), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
+    assert rep["rows_computed"] == 0 and rep["environments"] == [] and rep["invoices"] == []
 
 
-def test_deleted_environments_are_metered_from_the_archive_once(tmp_path):
-    gone = [C.lifecycle_event("created", gpus=1, gpu_model="NVIDIA-T4", cpu="2", memory="8Gi", at="2026-10-05T00:00:00Z"),
-            C.lifecycle_event("deleted", gpus=1, gpu_model="NVIDIA-T4", cpu="2", memory="8Gi", at="2026-10-05T06:00:00Z")]
-    train = json.loads(ENV_A["metadata"]["annotations"][C.LIFECYCLE_ANNOTATION])
-    # "train" is both live and archived (say, archived by a delete that was then re-run): counted once
-    cm = archive("ws-ml", {"gone": gone, "train": train})
-    _api, (_changed, rep, _diff) = report(tmp_path, [ENV_A, cm], now=at("2026-11-01T00:30"))
-    envs = {e["environment"]: e for e in rep["environments"]}
-    assert envs["gone"]["gpu_hours"] == 6.0
-    # default GPU price 1.80 x 6 + 12 core-hours x 0.02 + 48 GiB-hours x 0.005
-    assert envs["gone"]["cost"] == pytest.approx(6 * 1.8 + 12 * 0.02 + 48 * 0.005)
-    assert envs["train"]["gpu_hours"] == 19.0
-    assert {i["workspace"]: i["total"] for i in rep["invoices"]} == {"ml": "64.36"}  # 53.08 + 11.28
+def test_scale_outside_the_collection_is_billed(tmp_path):
+    """kubectl scale --replicas=1 on a stopped environment: no lifecycle event, the Pod ran, it is billed."""
+    stopped = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
+        "name": "dev", "namespace": "ws-ml", "uid": "sts-dev", "labels": C.environment_labels("ml", "dev", "alice"),
+        "annotations": {C.LIFECYCLE_ANNOTATION: json.dumps([C.lifecycle_event("created", gpus=1, at=at(0)),
+                                                            C.lifecycle_event("stopped", gpus=1, at=at(1))])}},
+        "spec": {"replicas": 1}}
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(0), at(0), at(1)), SimPod("p2", "dev", at(5), at(5.25), None)],
+                         extra=[stopped])
+    meter_at(tmp_path, cluster, at(1))
+    _changed, rep, _diff = meter_at(tmp_path, cluster, at(8.5))
+    assert rep["environments"][0]["gpu_hours"] == 1.0 + 2.75  # 00:00-01:00, then 05:15-08:00 (08:00-08:30 comes later)
 
 
-def test_invoice_files_are_readable(tmp_path):
-    report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"))
+def test_partial_trailing_bucket_is_metered_later_not_frozen(tmp_path):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(9), at(9), at(16))])
+    meter_at(tmp_path, cluster, at(16))  # the Pod is seen ending at 16:00
+    meter_at(tmp_path, cluster, at(40), window_end="2026-10-01T10:30:00Z")
+    meter_at(tmp_path, cluster, at(40), window_end="2026-10-02T00:00:00Z")
+    assert ledger_total(tmp_path, C.GPU_RESOURCE) == 7 * 3600
+
+
+@pytest.mark.parametrize("buckets", [("hour", "day"), ("day", "hour"), ("day", "day", "hour", "hour")])
+def test_remetering_with_another_bucket_does_not_double_bill(tmp_path, buckets):
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    for bucket in buckets:
+        meter_at(tmp_path, cluster, at(72), bucket=bucket)
+    assert ledger_total(tmp_path, C.GPU_RESOURCE) == 19 * 3600
+    _changed, rep, _diff = meter_at(tmp_path, cluster, at(72), bucket="day", invoice_dir=str(tmp_path),
+                                    invoice_months=["2026-10"])
+    assert rep["rows_added"] == 0 and rep["invoices"][0]["total"] == "53.08"
+
+
+def test_recreated_environment_is_two_lives(tmp_path):
+    """Deleted at 03:00 and re-created under the same name at 05:00: 2 + 1 hours, the gap is free."""
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(3), env_uid="sts-1"),
+                               SimPod("p2", "dev", at(5), at(5), at(6), env_uid="sts-2")],
+                         pvcs=[SimPvc("v1", "dev", at(1), at(3)), SimPvc("v2", "dev", at(5), at(6))])
+    observe_ends(tmp_path, cluster)
+    _changed, rep, _diff = meter_at(tmp_path, cluster, at(24))
+    assert rep["environments"][0]["gpu_hours"] == 3.0
+    assert ledger_total(tmp_path, C.GPU_RESOURCE) == 3 * 3600
+    assert ledger_total(tmp_path, "storage") == 3 * 3600 * 100 * 2 ** 30
+
+
+def test_pod_gone_unseen_is_billed_to_its_last_observation(tmp_path):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(7.5))])
+    meter_at(tmp_path, cluster, at(4))
+    _changed, rep, _diff = meter_at(tmp_path, cluster, at(10))  # the Pod is gone: it ended between 04:00 and 10:00
+    assert rep["environments"][0]["gpu_hours"] == 3.0
+
+
+class KsmPrometheus:
+    """kube-state-metrics as Prometheus returns it: raw samples of kube_pod_status_phase by Pod UID."""
+
+    def __init__(self, running):
+        self.running = running  # {uid: (first, last)} instants the Pod was scraped Running
+        self.asked = []
+
+    def samples(self, selector, seconds, when):
+        self.asked.append((selector, seconds, when))
+        out = []
+        for uid, (first, last) in sorted(self.running.items()):
+            if 'uid=~"' in selector and uid in selector.split('uid=~"')[1].split('"')[0].split("|"):
+                points = [(ts, 1.0) for ts in range(int(first.timestamp()), int(last.timestamp()) + 1, 30)
+                          if when.timestamp() - seconds <= ts <= when.timestamp()]
+                out.append(({"__name__": "kube_pod_status_phase", "phase": "Running", "uid": uid}, points))
+        return out
+
+
+def test_kube_state_metrics_narrow_the_end_of_a_pod_gone_unseen(tmp_path):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(7.5)), SimPod("p2", "dev", at(2), at(2), None)])
+    prom = KsmPrometheus({"p1": (at(1), at(7.5) - datetime.timedelta(seconds=20)), "p2": (at(2), at(10))})
+    meter_at(tmp_path, cluster, at(4), prometheus=prom)
+    assert prom.asked == []  # nothing vanished: no query
+    meter_at(tmp_path, cluster, at(10), prometheus=prom)
+    (selector, seconds, _when), = prom.asked
+    assert selector == 'kube_pod_status_phase{phase="Running", uid=~"p1"}' and seconds == 6 * 3600 + 60
+    # the last Running sample of p1 was scraped at 07:29:30: billed to there, not to the 04:00 observation
+    assert ledger_total(tmp_path, C.GPU_RESOURCE) == (6 * 3600 + 29 * 60 + 30) + 8 * 3600
+
+
+def test_invoice_lines_add_up_to_the_total():
+    """Three lines of 0.004 each: 0.00 + 0.00 + 0.00 is 0.00, not 0.01 or 0.02."""
+    rows = [{"environment": env, "owner": "alice", "item": "cpu", "unit": "core-hour", "divisor": 1000, "rate": "0.02",
+             "quantity": 200, "seconds": 3600, "hour_start": "2026-10-01T00:00:00Z", "currency": "USD"}
+            for env in ("a", "b", "c")]
+    rows[0]["quantity"] = 249
+    built = invoice.build("ml", "2026-10", rows)
+    assert [ln["amount"] for ln in built["lines"]] == ["0.00", "0.00", "0.00"]
+    assert built["total"] == "0.00"
+    # exactly half a cent each (the issue's case: half-to-even showed 0.00 three times and a TOTAL of 0.02)
+    for row in rows:
+        row["quantity"] = 250
+    built = invoice.build("ml", "2026-10", rows)
+    assert [ln["amount"] for ln in built["lines"]] == ["0.01", "0.01", "0.01"] and built["total"] == "0.03"
+    for line in built["lines"]:  # every amount is its printed quantity x printed rate, rounded half up
+        expected = (decimal.Decimal(line["quantity"]) * decimal.Decimal(line["rate"])).quantize(
+            decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
+        assert decimal.Decimal(line["amount"]) == expected
+
+
+def test_invoice_files_are_checkable(tmp_path):
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    meter_at(tmp_path, cluster, at(745), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
     data = json.loads((tmp_path / "ml-2026-10.json").read_text())
-    assert data["totals"]["cost"] == "53.08" and data["currency"] == "USD"
-    assert [(ln["item"], ln["gpu_hours"]) for ln in data["lines"]] == [("gpu:NVIDIA-A100-SXM4-80GB", "19.000"), ("storage", "0.000")]
+    assert data["total"] == "53.08" and data["currency"] == "USD"
+    assert [(ln["item"], ln["quantity"], ln["unit"], ln["rate"], ln["amount"]) for ln in data["lines"]] == [
+        ("cpu", "84.000000", "core-hour", "0.02", "1.68"),
+        ("gpu:NVIDIA-A100-SXM4-80GB", "19.000000", "GPU-hour", "2.5", "47.50"),
+        ("memory", "672.000000", "GiB-hour", "0.005", "3.36"),
+        ("storage", "2700.000000", "GiB-hour", "0.0002", "0.54")]
     assert [d["date"] for d in data["daily_gpu_hours"]] == ["2026-10-01", "2026-10-02"]
-    assert data["daily_gpu_hours"][0]["by_environment"] == {"train": "17.000"}
+    assert data["daily_gpu_hours"][0]["by_environment"] == {"train": "17.000000"}
     rows = list(csv.reader(io.StringIO((tmp_path / "ml-2026-10.csv").read_text())))
-    assert rows[0][:5] == ["workspace", "month", "environment", "owner", "item"]
-    assert rows[-1][2] == "TOTAL" and rows[-1][-2:] == ["53.08", "USD"]
+    assert rows[0] == ["workspace", "month", "environment", "owner", "item", "quantity", "unit", "rate", "amount", "currency"]
+    assert sum(decimal.Decimal(r[8]) for r in rows[1:-1]) == decimal.Decimal(rows[-1][8]) == decimal.Decimal("53.08")
+    assert rows[-1][2] == "TOTAL"
     page = (tmp_path / "ml-2026-10.html").read_text()
-    assert "Workspace <strong>ml</strong>, 2026-10" in page
+    assert "Workspace <strong>ml</strong>, 2026-10" in page and "<td class=n>53.08</td>" in page
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
+def test_reissuing_a_period_is_byte_identical(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    cluster = train()
+    observe_ends(first, cluster)
+    meter_at(first, cluster, at(745), invoice_dir=str(first), invoice_months=["2026-10"])
+    meter_at(first, cluster, at(745), bucket="day", invoice_dir=str(second), invoice_months=["2026-10"])
+    for ext in ("json", "csv", "html"):
+        assert (first / ("ml-2026-10." + ext)).read_bytes() == (second / ("ml-2026-10." + ext)).read_bytes()
+
+
+def test_reissuing_in_another_process_is_byte_identical(tmp_path):
+    """Another process (another hash seed, fresh matplotlib) renders the same bytes from the same ledger."""
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    meter_at(tmp_path, cluster, at(745), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
+    again = tmp_path / "again"
+    again.mkdir()
+    code = ("import sys; sys.path[:0] = %r; from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering; "
+            "metering.run_report(None, %r, do_meter=False, invoice_dir=%r, invoice_months=['2026-10'])") % (
+                [p for p in sys.path if p.endswith("collections")], str(tmp_path / "ledger.sqlite"), str(again))
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONHASHSEED="12345"), timeout=120)
+    for ext in ("json", "csv", "html"):
+        assert (tmp_path / ("ml-2026-10." + ext)).read_bytes() == (again / ("ml-2026-10." + ext)).read_bytes()
+
+
 def test_rerunning_adds_nothing_and_rewrites_nothing(tmp_path):
-    report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"))
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    meter_at(tmp_path, cluster, at(745.5), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
     mtimes = {p: os.stat(p).st_mtime_ns for p in tmp_path.glob("*-2026-10.*")}
-    _api, (changed, rep, diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:59"))
+    count = ledger_total(tmp_path)
+    changed, rep, diff = meter_at(tmp_path, cluster, at(745.9), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
     assert changed is False and rep["rows_added"] == 0
-    assert all(not i["changed_files"] for i in rep["invoices"])
     assert {p: os.stat(p).st_mtime_ns for p in tmp_path.glob("*-2026-10.*")} == mtimes
-    assert diff == {"before": {"ledger_rows": 41, "invoice_files": []}, "after": {"ledger_rows": 41, "invoice_files": []}}
-    # an overlapping, shifted window also adds nothing twice
-    _api, (changed, rep, _diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:59"), window_start="2026-10-01T10:00:00Z")
-    assert changed is False and rep["rows_added"] == 0
-    with sqlite3.connect(str(tmp_path / "ledger.sqlite")) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 41
-
-
-def test_later_run_adds_only_the_new_hours(tmp_path):
-    report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"))
-    _api, (changed, rep, _diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T03:10"))
-    assert changed is True and rep["rows_added"] == 2  # mig-dev 01:00-02:00 and 02:00-03:00
-    assert {i["workspace"]: i["changed_files"] for i in rep["invoices"]} == {"ml": [], "vision": []}  # October is closed
+    assert diff["before"]["ledger_rows"] == diff["after"]["ledger_rows"]
+    changed, rep, _diff = meter_at(tmp_path, cluster, at(745.9), window_start="2026-10-01T10:00:00Z")
+    assert changed is False and rep["rows_added"] == 0 and ledger_total(tmp_path) == count
 
 
 def test_check_mode_predicts_and_writes_nothing(tmp_path):
-    _api, (changed, rep, _diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"), check_mode=True)
-    assert changed is True and rep["rows_added"] == 41
-    assert {i["workspace"]: i["total"] for i in rep["invoices"]} == {"ml": "53.08", "vision": "0.86"}
-    assert sorted(os.listdir(tmp_path)) == []
-    _api, (_changed, real, _diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"))
-    assert real["rows_added"] == 41
-    _api, (changed, again, _diff) = report(tmp_path, [ENV_A, ENV_B], now=at("2026-11-01T01:30"), check_mode=True)
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), None)])
+    changed, rep, _diff = meter_at(tmp_path, cluster, at(5.5), check_mode=True, invoice_dir=str(tmp_path),
+                                   invoice_months=["2026-10"])
+    assert changed is True and rep["rows_added"] == 4 * 3  # 4 hours x GPU, CPU, memory
+    assert rep["invoices"][0]["gpu_hours"] == "4.000000"
+    assert os.listdir(tmp_path) == []
+    _changed, real, _diff = meter_at(tmp_path, cluster, at(5.5))
+    assert real["rows_added"] == 12
+    changed, again, _diff = meter_at(tmp_path, cluster, at(5.5), check_mode=True)
     assert changed is False and again["rows_added"] == 0
 
 
-def test_day_buckets_give_the_same_totals(tmp_path):
-    _api, (_changed, rep, _diff) = report(tmp_path, [ENV_A], now=at("2026-11-01T01:30"), bucket="day")
-    assert rep["environments"][0]["gpu_hours"] == 19.0
-    assert rep["invoices"][0]["total"] == "53.08"
-    assert rep["rows_added"] == 2 + 2  # two compute days, two storage days
-
-
 def test_missing_price_fails_before_any_write(tmp_path):
-    h100 = sts("ml", "h100", [C.lifecycle_event("created", gpus=8, gpu_model="NVIDIA-H100", at="2026-10-03T00:00:00Z")])
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), None, node="gpu-t4")])
     card = dict(RATES, gpu={"NVIDIA-A100-SXM4-80GB": 2.5})
-    with pytest.raises(K8sError, match=r"rate_card.gpu has no price for GPU model 'NVIDIA-H100' \(and no default\)"):
-        metering.run_report(FakeApi([ENV_A, h100]), str(tmp_path / "l.sqlite"), rate_card=card, window_start="2026-10-01",
-                            now=at("2026-11-01T00:00"))
+    with pytest.raises(K8sError, match=r"rate_card.gpu has no price for GPU model 'NVIDIA-T4' \(and no default\)"):
+        meter_at(tmp_path, cluster, at(5), rate_card=card)
     assert os.listdir(tmp_path) == []
 
 
@@ -203,31 +303,19 @@ def test_missing_price_fails_before_any_write(tmp_path):
     ({"invoice_dir": "/nonexistent/dir"}, "invoice_dir /nonexistent/dir does not exist"),
 ])
 def test_bad_input_is_refused_before_any_write(tmp_path, kwargs, error):
-    args = dict(rate_card=RATES, window_start="2026-10-01", now=at("2026-11-01T00:00"))
-    args.update(kwargs)
     with pytest.raises(K8sError, match=re.escape(error)):
-        metering.run_report(FakeApi([ENV_A]), str(tmp_path / "l.sqlite"), **args)
-    assert not (tmp_path / "l.sqlite").exists()
-
-
-def test_segments_restart_and_open_interval():
-    events = [
-        {"event": "created", "at": "2026-10-01T00:00:00Z", "gpus": 1},
-        {"event": "restarted", "at": "2026-10-01T01:00:00Z", "gpus": 4},
-        {"event": "stopped", "at": "2026-10-01T02:00:00Z"},
-        {"event": "started", "at": "2026-10-01T03:00:00Z", "gpus": 2},
-    ]
-    running, existence = metering.segments(events, at("2026-10-01T05:00"))
-    assert [(s.hour, e.hour, ev["gpus"]) for s, e, ev in running] == [(0, 1, 1), (1, 2, 4), (3, 5, 2)]
-    assert existence == (at("2026-10-01T00:00"), at("2026-10-01T05:00"))
+        meter_at(tmp_path, train(), at(744), **kwargs)
+    assert not (tmp_path / "ledger.sqlite").exists()
 
 
 # -------------------------------------------------------------------------------- module
 
 
 def test_module_meters_then_reports_no_change(tmp_path, monkeypatch):
-    api = FakeApi([ENV_A])
-    monkeypatch.setattr(gpu_usage_report, "get_api", lambda module, api_client=None: api)
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    cluster.now = at(745)
+    monkeypatch.setattr(gpu_usage_report, "get_api", lambda module, api_client=None: cluster)
     results = []
 
     def exit_json(self, **kwargs):
@@ -239,7 +327,36 @@ def test_module_meters_then_reports_no_change(tmp_path, monkeypatch):
             "window_end": "2026-11-01", "invoice_dir": str(tmp_path), "invoice_months": ["2026-10"]}
     for _run in range(2):
         with patch_module_args(args), pytest.raises(SystemExit):
-            gpu_usage_report.main()
+            gpu_usage_report.main(now=at(745))
     first, second = results
     assert first["changed"] is True and first["usage_report"]["invoices"][0]["total"] == "53.08"
     assert second["changed"] is False and second["usage_report"]["rows_added"] == 0
+
+
+def test_module_passes_prometheus_and_hides_its_token(tmp_path, monkeypatch):
+    cluster = SimCluster(pods=[SimPod("p1", "dev", at(1), at(1), at(7.5))])
+    meter_at(tmp_path, cluster, at(4))
+    cluster.now = at(10)
+    made = []
+
+    class Recorder(KsmPrometheus):
+        def __init__(self, url, token=None, validate_certs=True):
+            super().__init__({"p1": (at(1), at(6))})
+            made.append((url, token, validate_certs))
+
+    monkeypatch.setattr(gpu_usage_report, "get_api", lambda module, api_client=None: cluster)
+    monkeypatch.setattr(gpu_usage_report.idle, "Prometheus", Recorder)
+    out = {}
+
+    def exit_json(self, **kwargs):
+        out.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    args = {"ledger": str(tmp_path / "ledger.sqlite"), "rate_card": RATES, "window_start": "2026-10-01",
+            "prometheus_url": "https://prom.example:9090", "prometheus_token": "T0KEN-SECRET"}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        gpu_usage_report.main(now=at(10))
+    assert made == [("https://prom.example:9090", "T0KEN-SECRET", True)]
+    assert out["usage_report"]["environments"][0]["gpu_hours"] == 5.0  # to the last Running sample at 06:00
+    assert "T0KEN-SECRET" not in json.dumps(out)
