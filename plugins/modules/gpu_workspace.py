@@ -107,12 +107,15 @@ options:
         type: str
   members:
     description:
-      - People, groups or service accounts with access, each as a RoleBinding C(opsforge-member-<kind>-<name>)
-        to the ClusterRole named by O(members[].role).
-      - Bindings of members not listed are removed when O(purge_members=true).
+      - People, groups or service accounts with access, each as a RoleBinding
+        C(opsforge-member-<kind>-<slug>-<hash>) to the ClusterRole named by O(members[].role).
+      - Members are told apart as Kubernetes tells subjects apart, by kind and exact name (case-sensitive),
+        so V(Alice) and V(alice), or V(j.doe@x) and V(j-doe@x), are different members with their own bindings.
+        The same kind and name listed twice is an error.
+      - When O(members) is omitted the member bindings are left as they are. When it is given, bindings of
+        members not listed are removed if O(purge_members=true) (use V([]) to remove every member).
     type: list
     elements: dict
-    default: []
     suboptions:
       name:
         description: User, group or service account name.
@@ -132,7 +135,7 @@ options:
         description: Namespace of a service account (defaults to the workspace namespace).
         type: str
   purge_members:
-    description: Remove the member RoleBindings of members not in O(members).
+    description: Remove the member RoleBindings of members not in O(members). Only used when O(members) is given.
     type: bool
     default: true
   network_isolation:
@@ -273,7 +276,7 @@ def argument_spec():
             cpu=dict(type="str"), memory=dict(type="str"), request_cpu=dict(type="str"),
             request_memory=dict(type="str"), max_cpu=dict(type="str"), max_memory=dict(type="str"),
         )),
-        members=dict(type="list", elements="dict", default=[], options=dict(
+        members=dict(type="list", elements="dict", options=dict(
             name=dict(type="str", required=True),
             kind=dict(type="str", default="user", choices=["user", "group", "serviceaccount"]),
             role=dict(type="str", default="edit", choices=["admin", "edit", "view"]),

@@ -19,6 +19,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import member_binding_name
 from ansible_collections.opsforge.infra.plugins.modules import (
     gpu_environment,
     gpu_environment_info,
@@ -151,7 +152,7 @@ def test_workspace_check_apply_idempotent_absent(call, cluster):
     assert changed["changed"] is True
     assert changed["workspace"]["members"] == [{"name": "alice", "kind": "User", "role": "edit"}]
     assert changed["workspace"]["quota"] == {"requests.nvidia.com/gpu": "2"}
-    assert sorted(cluster.objects("rolebindings", "ws-vision")) == ["opsforge-member-user-alice"]
+    assert sorted(cluster.objects("rolebindings", "ws-vision")) == [member_binding_name("User", "alice")]
     assert changed["diff"]["before"]["quota"]["pods"] == "10"
 
     gone = call(gpu_workspace, name="vision", state="absent")

@@ -9,12 +9,13 @@
 
 Objects (all labelled ``app.kubernetes.io/managed-by: opsforge`` and
 ``opsforge.io/workspace: <name>``): the Namespace, ResourceQuota ``opsforge-quota``,
-LimitRange ``opsforge-defaults``, one RoleBinding ``opsforge-member-<kind>-<name>`` per
-member and NetworkPolicy ``opsforge-isolation``.
+LimitRange ``opsforge-defaults``, one RoleBinding ``opsforge-member-<kind>-<slug>-<hash>`` per
+member (see :func:`member_binding_name`) and NetworkPolicy ``opsforge-isolation``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
@@ -90,36 +91,56 @@ def build_limit_range(workspace, namespace, defaults):
     }
 
 
-def member_binding_name(kind, name):
-    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:40] or "member"
-    return "%s%s-%s" % (C.ROLEBINDING_PREFIX, kind.lower(), slug)
+def subject_key(subject):
+    """How Kubernetes tells subjects apart: kind, exact (case-sensitive) name, and the
+    namespace of a service account."""
+    return (subject.get("kind"), subject.get("name"), subject.get("namespace") if subject.get("kind") == "ServiceAccount" else None)
+
+
+def member_binding_name(kind, name, namespace=None):
+    """``opsforge-member-<kind>-<slug>-<hash>``: a readable slug plus 10 hex digits of the
+    SHA-256 of the exact subject, so distinct subjects never share a binding name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "member"
+    digest = hashlib.sha256(("%s\0%s\0%s" % (kind, namespace or "", name)).encode("utf-8")).hexdigest()[:10]
+    return "%s%s-%s-%s" % (C.ROLEBINDING_PREFIX, kind.lower(), slug, digest)
+
+
+def _member_binding(workspace, namespace, member):
+    kind = MEMBER_KINDS.get(str(member.get("kind") or "user").lower())
+    if kind is None:
+        raise K8sError("members: kind %r must be one of user, group, serviceaccount" % member.get("kind"))
+    role = member.get("role") or "edit"
+    if role not in MEMBER_ROLES:
+        raise K8sError("members: role %r for %s must be one of admin, edit, view" % (role, member.get("name")))
+    if not member.get("name"):
+        raise K8sError("members: every member needs a name")
+    subject = {"kind": kind, "name": member["name"]}
+    if kind == "ServiceAccount":
+        subject["namespace"] = member.get("namespace") or namespace
+    else:
+        subject["apiGroup"] = "rbac.authorization.k8s.io"
+    labels = _labels(workspace)
+    labels["opsforge.io/role"] = role
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": member_binding_name(kind, member["name"], subject.get("namespace")),
+                     "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [subject],
+    }
 
 
 def build_role_bindings(workspace, namespace, members):
+    """``{subject key: RoleBinding}``; ``None`` when ``members`` is ``None`` (leave them alone)."""
+    if members is None:
+        return None
     out = {}
-    for member in members or []:
-        kind = MEMBER_KINDS.get(str(member.get("kind", "user")).lower())
-        if kind is None:
-            raise K8sError("members: kind %r must be one of user, group, serviceaccount" % member.get("kind"))
-        role = member.get("role") or "edit"
-        if role not in MEMBER_ROLES:
-            raise K8sError("members: role %r for %s must be one of admin, edit, view" % (role, member.get("name")))
-        subject = {"kind": kind, "name": member["name"]}
-        if kind == "ServiceAccount":
-            subject["namespace"] = member.get("namespace") or namespace
-        else:
-            subject["apiGroup"] = "rbac.authorization.k8s.io"
-        name = member_binding_name(kind, member["name"])
-        if name in out:
-            raise K8sError("members: %s %s is listed twice" % (kind, member["name"]))
-        labels = _labels(workspace)
-        labels["opsforge.io/role"] = role
-        out[name] = {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-            "subjects": [subject],
-        }
+    for member in members:
+        binding = _member_binding(workspace, namespace, member)
+        key = subject_key(binding["subjects"][0])
+        if key in out:
+            raise K8sError("members: %s %s is listed twice" % (key[0], member["name"]))
+        out[key] = binding
     return out
 
 
@@ -213,7 +234,7 @@ class WorkspaceService:
             "Namespace": ns_obj,
             "ResourceQuota": self.api.get("ResourceQuota", C.QUOTA_NAME, namespace),
             "LimitRange": self.api.get("LimitRange", C.LIMITRANGE_NAME, namespace),
-            "RoleBinding": {b["metadata"]["name"]: b for b in bindings},
+            "RoleBinding": {subject_key((b.get("subjects") or [{}])[0]): b for b in bindings},
             "NetworkPolicy": self.api.get("NetworkPolicy", C.NETWORKPOLICY_NAME, namespace),
             "environments": [e["metadata"]["name"] for e in envs],
         }
@@ -257,38 +278,43 @@ class WorkspaceService:
             changed |= obj_changed
             result[kind] = after
         live_bindings = live["RoleBinding"] if live else {}
-        for name, want in desired["RoleBinding"].items():
-            if predict:
-                changed, result["RoleBinding"][name] = True, want
-                continue
-            current = live_bindings.get(name)
-            if current is not None and current.get("roleRef") != want["roleRef"]:
-                # roleRef is immutable: replace the binding.
-                self.api.delete("RoleBinding", name, namespace)
-                current = None
-                changed = True
-                if self.api.dry_run:
-                    result["RoleBinding"][name] = want
-                    continue
-            if current is None:
-                result["RoleBinding"][name] = self.api.create("RoleBinding", want, namespace) or want
-                changed = True
-            else:
-                obj_changed, dummy, after = ensure(self.api, "RoleBinding", want, namespace)
-                changed |= obj_changed
-                result["RoleBinding"][name] = after
-        if params.get("purge_members", True):
-            for name in sorted(set(live_bindings) - set(desired["RoleBinding"])):
-                self.api.delete("RoleBinding", name, namespace)
-                changed = True
-        else:
-            for name in set(live_bindings) - set(desired["RoleBinding"]):
-                result["RoleBinding"][name] = live_bindings[name]
+        members_changed, result["RoleBinding"] = self._sync_members(
+            desired["RoleBinding"], live_bindings, namespace, predict, params.get("purge_members", True))
+        changed |= members_changed
         result["environments"] = live["environments"] if live else []
         after = self._view(workspace, namespace, result)
         if not self.api.dry_run and changed:
             after = self._view(workspace, namespace, self._live(workspace, namespace))
         return changed, before, after
+
+    def _sync_members(self, desired, live, namespace, predict, purge):
+        """Bindings keyed by subject: create, replace (roleRef is immutable), keep, purge.
+
+        ``desired`` is ``None`` when ``members`` was left out: members are left alone."""
+        if desired is None:
+            return False, dict(live)
+        changed, result = False, {}
+        for key, want in desired.items():
+            current = live.get(key)
+            if current is not None and current.get("roleRef") != want["roleRef"]:
+                self.api.delete("RoleBinding", current["metadata"]["name"], namespace)
+                current, changed = None, True
+            if predict or (current is None and self.api.dry_run and key in live):
+                changed, result[key] = True, want
+            elif current is None:
+                result[key] = self.api.create("RoleBinding", want, namespace) or want
+                changed = True
+            else:
+                want = dict(want, metadata=dict(want["metadata"], name=current["metadata"]["name"]))
+                obj_changed, dummy, result[key] = ensure(self.api, "RoleBinding", want, namespace)
+                changed |= obj_changed
+        for key in sorted(set(live) - set(desired), key=str):
+            if purge:
+                self.api.delete("RoleBinding", live[key]["metadata"]["name"], namespace)
+                changed = True
+            else:
+                result[key] = live[key]
+        return changed, result
 
     def absent(self, params):
         workspace = params["name"]
@@ -319,5 +345,5 @@ def all_manifests(params):
     desired = build_all(params)
     out = [desired["Namespace"]]
     out.extend(o for o in (desired["ResourceQuota"], desired["LimitRange"], desired["NetworkPolicy"]) if o)
-    out.extend(desired["RoleBinding"].values())
+    out.extend((desired["RoleBinding"] or {}).values())
     return [clean(o) for o in out]

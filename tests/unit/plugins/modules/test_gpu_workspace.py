@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService, member_binding_name
 from ansible_collections.opsforge.infra.plugins.modules import gpu_workspace
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi
 
@@ -75,9 +78,10 @@ def test_role_change_replaces_the_binding_and_removed_members_are_purged():
         params(members=[{"name": "alice", "kind": "user", "role": "view", "namespace": None}]))
     assert changed is True
     assert after["members"] == [{"name": "alice", "kind": "User", "role": "view"}]
-    assert ("delete", "RoleBinding", "ws-vision", "opsforge-member-user-bob") in api.writes
-    assert ("delete", "RoleBinding", "ws-vision", "opsforge-member-user-alice") in api.writes
-    assert api.objects("RoleBinding")["opsforge-member-user-alice"]["roleRef"]["name"] == "view"
+    alice, bob = member_binding_name("User", "alice"), member_binding_name("User", "bob")
+    assert ("delete", "RoleBinding", "ws-vision", bob) in api.writes
+    assert ("delete", "RoleBinding", "ws-vision", alice) in api.writes
+    assert api.objects("RoleBinding")[alice]["roleRef"]["name"] == "view"
 
 
 def test_keep_unlisted_members_without_purge():
@@ -140,3 +144,72 @@ def test_module_check_diff_and_failure(monkeypatch, capsys):
     api.fail[("get", "Namespace")] = K8sError("Kubernetes API refused to get Namespace ws-vision: 403 Forbidden", status=403)
     result = run_module(monkeypatch, capsys, api, name="vision")
     assert result["failed"] is True and result["msg"].endswith("403 Forbidden") and result["status"] == 403
+
+
+# -- members keyed as Kubernetes keys subjects (#21) ------------------------------------------
+def _member(name, kind="user", role="edit", namespace=None):
+    return {"name": name, "kind": kind, "role": role, "namespace": namespace}
+
+
+def _subjects(api):
+    return sorted((b["subjects"][0]["kind"], b["subjects"][0]["name"], b["roleRef"]["name"])
+                  for b in api.objects("RoleBinding").values())
+
+
+def test_members_that_slug_alike_are_distinct_subjects():
+    members = [_member("Alice", role="admin"), _member("alice", role="view"),
+               _member("j.doe@x"), _member("j-doe@x", role="view")]
+    api = FakeApi()
+    changed, dummy, after = WorkspaceService(api).present(params(members=members))
+    assert changed is True
+    assert _subjects(api) == [("User", "Alice", "admin"), ("User", "alice", "view"),
+                              ("User", "j-doe@x", "view"), ("User", "j.doe@x", "edit")]
+    assert sorted((m["name"], m["role"]) for m in after["members"]) == [
+        ("Alice", "admin"), ("alice", "view"), ("j-doe@x", "view"), ("j.doe@x", "edit")]
+    api.writes.clear()
+    assert WorkspaceService(api).present(params(members=members))[0] is False and api.writes == []
+
+
+def test_a_real_duplicate_is_still_refused_whatever_the_kind_spelling():
+    api = FakeApi()
+    with pytest.raises(K8sError, match="members: User alice is listed twice"):
+        WorkspaceService(api).present(params(members=[_member("alice"), _member("alice", kind="User", role="view")]))
+    assert api.writes == []
+
+
+def test_an_update_without_members_leaves_members_alone():
+    api = FakeApi()
+    WorkspaceService(api).present(params(members=[_member("alice", role="admin"), _member("bob")]))
+    api.writes.clear()
+    changed, dummy, after = WorkspaceService(api).present(params(members=None, quota={"gpus": {"nvidia.com/gpu": 2}}))
+    assert changed is True
+    assert [w for w in api.writes if w[1] == "RoleBinding"] == []
+    assert sorted(m["name"] for m in after["members"]) == ["alice", "bob"]
+
+
+def test_bindings_of_the_old_naming_are_adopted_not_churned():
+    old = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+           "metadata": {"name": "opsforge-member-user-alice", "namespace": "ws-vision",
+                        "labels": {"app.kubernetes.io/managed-by": "opsforge", "opsforge.io/workspace": "vision",
+                                   "opsforge.io/role": "admin"}},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+           "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]}
+    api = FakeApi()
+    WorkspaceService(api).present(params(members=[]))
+    api.put(old)
+    api.writes.clear()
+    changed, dummy, dummy2 = WorkspaceService(api).present(params(members=[_member("alice", role="admin")]))
+    assert changed is False and api.writes == []
+
+
+SUBJECT_NAMES = st.text(alphabet="aAbB.-_@:0", min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["User", "Group", "ServiceAccount"]), SUBJECT_NAMES,
+       st.sampled_from(["User", "Group", "ServiceAccount"]), SUBJECT_NAMES)
+def test_binding_names_are_valid_and_never_collide_for_distinct_subjects(kind1, name1, kind2, name2):
+    first, second = member_binding_name(kind1, name1), member_binding_name(kind2, name2)
+    for name in (first, second):
+        assert len(name) <= 253 and re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name), name
+    assert (first == second) == ((kind1, name1) == (kind2, name2))
