@@ -139,7 +139,9 @@ options:
     type: bool
     default: true
   network_isolation:
-    description: The NetworkPolicy C(opsforge-isolation) that admits ingress only from the workspace.
+    description:
+      - The NetworkPolicy C(opsforge-isolation) that admits ingress only from the workspace, the namespaces
+        listed, and, on the SSH, Jupyter and RDP ports of environments, from O(network_isolation.access_cidrs).
     type: dict
     default: {}
     suboptions:
@@ -152,6 +154,15 @@ options:
         type: list
         elements: str
         default: []
+      access_cidrs:
+        description:
+          - Where the access paths that M(opsforge.infra.gpu_environment) creates are reached from: the policy
+            admits the container ports named C(ssh), C(jupyter) and C(rdp) (whatever their numbers) from these
+            CIDRs, so SSH, Jupyter and RDP work through a NodePort or LoadBalancer Service.
+          - Defaults to anywhere (V(0.0.0.0/0) and V(::/0)); V([]) closes them to everything outside the workspace
+            and O(network_isolation.allow_from_namespaces).
+        type: list
+        elements: str
 notes:
   - The user needs RBAC to manage namespaces, resourcequotas, limitranges, rolebindings (and to bind the
     C(admin)/C(edit)/C(view) ClusterRoles) and networkpolicies; see C(docs/gpu-platform.md).
@@ -286,6 +297,7 @@ def argument_spec():
         network_isolation=dict(type="dict", default={}, options=dict(
             enabled=dict(type="bool", default=True),
             allow_from_namespaces=dict(type="list", elements="str", default=[]),
+            access_cidrs=dict(type="list", elements="str"),
         )),
     ))
     return spec.merge(AUTH_SPEC)

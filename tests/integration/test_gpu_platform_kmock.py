@@ -138,7 +138,8 @@ def test_workspace_check_apply_idempotent_absent(call, cluster):
     assert sorted((m["name"], m["kind"], m["role"]) for m in ws["members"]) == [("alice", "User", "admin"), ("ml-team", "Group", "view")]
     assert ws["network_isolation"] is True
     policy = cluster.objects("networkpolicies", "ws-vision")[C.NETWORKPOLICY_NAME]
-    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {}}]}]
+    assert policy["spec"]["ingress"][0] == {"from": [{"podSelector": {}}]}
+    assert policy["spec"]["ingress"][1]["ports"] == [{"protocol": "TCP", "port": n} for n in ("ssh", "jupyter", "rdp")]
     assert predicted["workspace"]["quota"] == ws["quota"]
 
     again_check = call(gpu_workspace, check=True, **workspace_args())

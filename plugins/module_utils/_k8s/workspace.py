@@ -16,6 +16,7 @@ member (see :func:`member_binding_name`) and NetworkPolicy ``opsforge-isolation`
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
@@ -144,18 +145,41 @@ def build_role_bindings(workspace, namespace, members):
     return out
 
 
+# The named container ports gpu_environment creates (see environment_spec.EnvSpec.ports):
+# a NetworkPolicy port given by name matches exactly the container port of that name.
+ACCESS_PORT_NAMES = ("ssh", "jupyter", "rdp")
+DEFAULT_ACCESS_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def _access_cidrs(isolation):
+    cidrs = isolation.get("access_cidrs")
+    cidrs = list(DEFAULT_ACCESS_CIDRS) if cidrs is None else cidrs
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            raise K8sError("network_isolation.access_cidrs: %r is not a CIDR such as 10.0.0.0/8" % (cidr,)) from None
+    return [str(ipaddress.ip_network(str(c), strict=False)) for c in cidrs]
+
+
 def build_network_policy(workspace, namespace, isolation):
-    """Ingress only from pods of the workspace and from the namespaces in ``allow_from``."""
+    """Ingress from pods of the workspace and the namespaces in ``allow_from_namespaces``, plus
+    the access paths environments expose (container ports named ssh, jupyter, rdp, reached
+    through a NodePort or LoadBalancer Service) from ``access_cidrs`` (default: anywhere)."""
     if not isolation or not isolation.get("enabled", True):
         return None
     sources = [{"podSelector": {}}]
     for other in isolation.get("allow_from_namespaces") or []:
         sources.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other}}})
-    rule = {"from": sources}
+    rules = [{"from": sources}]
+    cidrs = _access_cidrs(isolation)
+    if cidrs:
+        rules.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+                      "ports": [{"protocol": "TCP", "port": name} for name in ACCESS_PORT_NAMES]})
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": C.NETWORKPOLICY_NAME, "namespace": namespace, "labels": _labels(workspace)},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": rules},
     }
 
 

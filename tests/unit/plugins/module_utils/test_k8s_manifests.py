@@ -26,6 +26,8 @@ WORKSPACES = {
                  network_isolation={"enabled": True, "allow_from_namespaces": ["ingress-nginx"]},
                  labels={"team": "vision"}, annotations={"owner": "alice"}),
     "minimal": dict(name="tiny", namespace="team-tiny", network_isolation={"enabled": True}),
+    "narrow-access": dict(name="lab", network_isolation={"enabled": True, "access_cidrs": ["10.0.0.0/8", "2001:db8::/32"]},
+                          members=[{"name": "j.doe@x"}, {"name": "J.Doe@x"}]),
 }
 
 ENV_BASE = dict(name="alice-dev", workspace="vision", owner="alice", image="pytorch:2.4", cpu="8", memory="32Gi",

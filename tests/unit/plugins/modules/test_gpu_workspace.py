@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -213,3 +214,68 @@ def test_binding_names_are_valid_and_never_collide_for_distinct_subjects(kind1, 
     for name in (first, second):
         assert len(name) <= 253 and re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name), name
     assert (first == second) == ((kind1, name1) == (kind2, name2))
+
+
+# -- the isolation policy admits the access paths the collection creates (#21) -----------------
+def _selects(selector, labels):
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+
+
+def _peer_admits(peer, source):
+    if "ipBlock" in peer:
+        if source.get("ip") is None:
+            return False
+        net = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+        ip = ipaddress.ip_address(source["ip"])
+        return ip.version == net.version and ip in net and not any(
+            ip in ipaddress.ip_network(e) for e in peer["ipBlock"].get("except") or [] if ip.version == net.version)
+    if source.get("namespace") is None:
+        return False
+    ns_ok = _selects(peer["namespaceSelector"], source["namespace_labels"]) if "namespaceSelector" in peer \
+        else source["namespace"] == "ws-vision"
+    return ns_ok and _selects(peer.get("podSelector") or {}, source.get("pod_labels") or {})
+
+
+def admits(policy, container_ports, source, port):
+    """NetworkPolicy ingress semantics for one pod of the policy's namespace (selected by ``{}``)."""
+    for rule in policy["spec"].get("ingress") or []:
+        ports = rule.get("ports")
+        port_ok = not ports or any(p.get("port") in (port, {v: k for k, v in container_ports.items()}.get(port))
+                                   for p in ports)
+        peers = rule.get("from")
+        if port_ok and (not peers or any(_peer_admits(peer, source) for peer in peers)):
+            return True
+    return False
+
+
+ENV_PORTS = {"ssh": 2222, "jupyter": 8888, "rdp": 3389, "metrics": 9100}
+OUTSIDE = {"ip": "203.0.113.7"}
+SAME_NS = {"namespace": "ws-vision", "namespace_labels": {"kubernetes.io/metadata.name": "ws-vision"}, "pod_labels": {}}
+OTHER_NS = {"namespace": "batch", "namespace_labels": {"kubernetes.io/metadata.name": "batch"}, "pod_labels": {}}
+
+
+def test_isolation_admits_ssh_jupyter_rdp_from_outside_and_nothing_else():
+    api = FakeApi()
+    WorkspaceService(api).present(params())
+    policy = api.objects("NetworkPolicy")["opsforge-isolation"]
+    for port in (2222, 8888, 3389):
+        assert admits(policy, ENV_PORTS, OUTSIDE, port), "NodePort/LoadBalancer clients reach port %d" % port
+        assert admits(policy, ENV_PORTS, SAME_NS, port)
+    assert not admits(policy, ENV_PORTS, OUTSIDE, 9100), "ports the collection does not expose stay closed"
+    assert admits(policy, ENV_PORTS, SAME_NS, 9100), "the workspace still talks to itself"
+    assert not admits(policy, ENV_PORTS, OTHER_NS, 9100)
+
+
+def test_isolation_access_sources_can_be_narrowed_or_closed():
+    api = FakeApi()
+    WorkspaceService(api).present(params(network_isolation={"enabled": True, "allow_from_namespaces": ["batch"],
+                                                            "access_cidrs": ["198.51.100.0/24"]}))
+    policy = api.objects("NetworkPolicy")["opsforge-isolation"]
+    assert not admits(policy, ENV_PORTS, OUTSIDE, 2222)
+    assert admits(policy, ENV_PORTS, {"ip": "198.51.100.9"}, 2222)
+    assert admits(policy, ENV_PORTS, OTHER_NS, 9100), "allow_from_namespaces still admits whole namespaces"
+    WorkspaceService(api).present(params(network_isolation={"enabled": True, "access_cidrs": []}))
+    policy = api.objects("NetworkPolicy")["opsforge-isolation"]
+    assert not admits(policy, ENV_PORTS, OUTSIDE, 2222)
+    with pytest.raises(K8sError, match="network_isolation.access_cidrs: 'ten' is not a CIDR"):
+        WorkspaceService(FakeApi()).present(params(network_isolation={"enabled": True, "access_cidrs": ["ten"]}))
