@@ -20,6 +20,9 @@ description:
   - Before creating or starting, and before a running environment grows, a capacity check makes sure
     the workspace quota has room and that a schedulable node has enough free GPUs of the model, and
     fails with a message naming what is short instead of leaving a pod Pending.
+  - Every option is checked before the first write. If creating the environment fails half way (the API server
+    refuses the StatefulSet), the Secrets and the Service this run created are deleted again; if that fails too,
+    the error names what is left and O(state=absent) removes it.
   - Each state change appends an event to the C(opsforge.io/lifecycle) annotation, which metering reads.
     On deletion the lifecycle is archived in the ConfigMap C(opsforge-lifecycle-archive).
 author:
@@ -116,7 +119,9 @@ options:
     type: str
     default: 50Gi
   home_mount_path:
-    description: Where the home volume is mounted.
+    description:
+      - Where the home volume is mounted, an absolute path. It is normalised (V(/home/user/) is V(/home/user)); C(..),
+        V(/) and system directories (C(/etc), C(/usr), C(/proc), ...) are refused.
     type: str
     default: /home/user
   storage_class:
@@ -133,10 +138,14 @@ options:
         type: str
         required: true
       mount_path:
-        description: Mount path, default C(/data/<claim>).
+        description:
+          - Mount path, default C(/data/<claim>). An absolute path, normalised; C(..), V(/), system directories,
+            the home directory (or a directory above it) and a path used twice are refused before anything is written.
         type: str
       sub_path:
-        description: Sub-path of the volume to mount.
+        description:
+          - Sub-path of the volume to mount, relative to the volume and normalised; a leading C(/) or a C(..) segment is
+            refused before anything is written.
         type: str
   ssh:
     description: SSH access. The keys go into the Secret C(<name>-ssh), mounted at C(/etc/opsforge/ssh/authorized_keys).
@@ -188,10 +197,15 @@ options:
     choices: [ClusterIP, NodePort, LoadBalancer]
     default: ClusterIP
   max_lifetime:
-    description: Maximum running time before the reaper stops the environment, for example V(8h) (annotation C(opsforge.io/max-lifetime)).
+    description:
+      - Maximum running time before the reaper stops the environment, for example V(8h) or V(1h30m)
+        (annotation C(opsforge.io/max-lifetime)). It must be longer than 0.
     type: str
   idle_policy:
-    description: Idle policy for the reaper, stored as JSON in the annotation C(opsforge.io/idle-policy).
+    description:
+      - Idle policy for the reaper, stored as JSON in the annotation C(opsforge.io/idle-policy).
+      - "Keys: C(enabled) (bool), C(threshold) (GPU utilisation percent, 0 to 100), C(idle_minutes) (at least 1),
+        C(grace_minutes) and C(min_runtime_minutes) (whole minutes). Other keys and mistyped values are refused."
     type: dict
   capacity_check:
     description: Check quota and node capacity before creating, starting or growing the environment.

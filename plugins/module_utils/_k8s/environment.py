@@ -22,7 +22,12 @@ import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_capacity import capacity_problems, node_shortfall, quota_shortfalls
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_lifecycle import _restarted_at, archive_lifecycle, stop
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_lifecycle import (
+    _restarted_at,
+    archive_lifecycle,
+    rollback,
+    stop,
+)
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_spec import EnvSpec, _unb64, all_manifests
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_view import (
     _container,
@@ -132,6 +137,19 @@ class EnvironmentService:
                 raise K8sError("Creating environment %s needs %s" % (spec.name, " and ".join(missing)))
         elif not spec.image:
             return self._scale_up(spec_from_live(spec, sts), sts, restart)
+        self._preflight(spec, sts)
+        made = []  # (kind, name) of the objects this run creates, for the rollback
+        try:
+            changed = self._write_access(spec, owner, made)
+            return self._write_statefulset(spec, sts, owner, restart) or changed
+        except K8sError as err:
+            if creating and made and not self.api.dry_run:
+                raise rollback(self.api, spec, made, err) from err
+            raise
+
+    def _preflight(self, spec, sts):
+        """Every check that reads the cluster, before the first write: capacity, datasets."""
+        creating = sts is None
         running = not creating and (sts["spec"].get("replicas") or 0) > 0
         old_key, old_gpus = gpu_request(_container(sts)) if not creating else (None, 0)
         if not running and spec.params.get("capacity_check", True):
@@ -147,22 +165,35 @@ class EnvironmentService:
                    if self.api.get("PersistentVolumeClaim", d["claim"], spec.namespace) is None]
         if missing:
             raise K8sError("Dataset PVC(s) %s do not exist in namespace %s" % (", ".join(missing), spec.namespace))
+
+    def _write_access(self, spec, owner, made):
+        """Secrets and Service first: the pod mounts / references them."""
         changed = False
-        # Secrets and Service first: the pod mounts / references them.
         for obj in (spec.ssh_secret(owner), self._jupyter_secret(spec, owner)):
             if obj is not None:
-                changed |= ensure(self.api, "Secret", obj, spec.namespace, replace_paths=(("data",),))[0]
+                obj_changed, before, dummy = ensure(self.api, "Secret", obj, spec.namespace, replace_paths=(("data",),))
+                changed |= obj_changed
+                if before is None:
+                    made.append(("Secret", obj["metadata"]["name"]))
         for suffix, enabled in ((C.SSH_SECRET_SUFFIX, spec.ssh.get("enabled")), (C.JUPYTER_SECRET_SUFFIX, spec.jupyter.get("enabled"))):
             if not enabled and self.api.get("Secret", spec.name + suffix, spec.namespace) is not None:
                 self.api.delete("Secret", spec.name + suffix, spec.namespace)
                 changed = True
         service = spec.service(owner)
         if service is not None:
-            svc_changed, dummy, self._answers["Service"] = ensure(self.api, "Service", service, spec.namespace)
+            svc_changed, before, self._answers["Service"] = ensure(self.api, "Service", service, spec.namespace)
             changed |= svc_changed
+            if before is None:
+                made.append(("Service", spec.name))
         elif self.api.get("Service", spec.name, spec.namespace) is not None:
             self.api.delete("Service", spec.name, spec.namespace)
             changed = True
+        return changed
+
+    def _write_statefulset(self, spec, sts, owner, restart):
+        creating = sts is None
+        running = not creating and (sts["spec"].get("replicas") or 0) > 0
+        old_key, old_gpus = gpu_request(_container(sts)) if not creating else (None, 0)
         restarted_at = C.rfc3339() if restart else _restarted_at(sts)
         if restart:
             self._answers["restarted_at"] = restarted_at
@@ -193,7 +224,7 @@ class EnvironmentService:
                     patch_body["metadata"]["annotations"][key] = None
         if event is None and is_subset(_non_null(patch_body), sts) and not any(
                 v is None for v in patch_body["metadata"]["annotations"].values()):
-            return changed
+            return False
         if event:
             patch_body["metadata"]["annotations"][C.LIFECYCLE_ANNOTATION] = C.append_lifecycle(
                 current_ann, spec.lifecycle_entry(event))

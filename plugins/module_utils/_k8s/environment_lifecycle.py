@@ -14,6 +14,7 @@ import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_view import _container, gpu_request
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
 def stop(api, sts, stopped_by, notice=None):
     """Scale an environment's StatefulSet to 0 and record who stopped it (shared with the reaper
@@ -56,3 +57,28 @@ def _restarted_at(sts):
         return None
     return ((((sts.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations") or {}).get(
         C.RESTARTED_AT_ANNOTATION)
+
+
+def rollback(api, spec, made, err):
+    """Undo a create that failed half way: delete ``made`` (``[(kind, name)]``, oldest first).
+
+    Returns the error to raise: ``err``'s message plus what was removed, or, when a delete
+    fails too, exactly what is left behind and how ``state: absent`` clears it."""
+    removed, left = [], []
+    for kind, name in reversed(made):
+        try:
+            api.delete(kind, name, spec.namespace)
+            removed.append("%s %s" % (kind, name))
+        except K8sError as exc:
+            left.append(("%s %s" % (kind, name), exc.msg))
+    removed.reverse()
+    left.reverse()
+    msg = err.msg
+    if removed:
+        msg += "; removed what this run had created: %s" % ", ".join(removed)
+    if left:
+        msg += "; left behind: %s; state: absent for environment %s in workspace %s removes them" % (
+            ", ".join("%s (%s)" % item for item in left), spec.name, spec.workspace)
+    details = dict(err.details or {})
+    details.update(removed=removed, left_behind=[what for what, dummy in left])
+    return K8sError(msg, status=err.status, reason=err.reason, details=details, cause=err)

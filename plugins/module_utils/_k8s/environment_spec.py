@@ -15,6 +15,7 @@ import re
 import secrets
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import environment_input as I
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_view import CONTAINER
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import clean, parse_quantity
@@ -63,14 +64,11 @@ class EnvSpec:
         self.cpu = self._quantity("cpu")
         self.memory = self._quantity("memory")
         self.home_size = self._quantity("home_size")
-        self.home_mount = params.get("home_mount_path") or "/home/user"
+        self.home_mount = I.mount_path(params.get("home_mount_path") or "/home/user", "home_mount_path")
         self.service_type = params.get("service_type") or "ClusterIP"
         self.max_lifetime = params.get("max_lifetime")
-        if self.max_lifetime:
-            try:
-                C.parse_duration(self.max_lifetime)
-            except ValueError as exc:
-                raise K8sError("max_lifetime: %s" % exc) from None
+        I.duration(self.max_lifetime, "max_lifetime")
+        self.idle_policy = I.idle_policy(params.get("idle_policy"))
         for key in (params.get("env") or {}):
             if not ENV_NAME.match(key):
                 raise K8sError("env: %r is not a valid environment variable name" % key)
@@ -83,17 +81,20 @@ class EnvSpec:
         for number, key in enumerate(keys, 1):
             if not SSH_KEY.match(key.strip()):
                 raise K8sError("ssh.authorized_keys entry %d is not an OpenSSH public key line" % number)
-        self.datasets = []
-        mounts = {self.home_mount}
-        for dataset in params.get("datasets") or []:
+        self.datasets = self._datasets(params.get("datasets") or [])
+        self.ports = self._ports()
+
+    def _datasets(self, datasets):
+        out, mounts = [], []
+        for dataset in datasets:
             claim = dataset["claim"]
             validate_name(claim, "datasets claim", max_len=253)
-            path = dataset.get("mount_path") or "/data/%s" % claim
-            if not path.startswith("/") or path in mounts:
-                raise K8sError("datasets: mount path %r of claim %s must be absolute and unique" % (path, claim))
-            mounts.add(path)
-            self.datasets.append({"claim": claim, "mount_path": path, "sub_path": dataset.get("sub_path")})
-        self.ports = self._ports()
+            what = "datasets[%s]" % claim
+            path = I.mount_path(dataset.get("mount_path") or "/data/%s" % claim, what + ".mount_path")
+            mounts.append((what + ".mount_path", path))
+            out.append({"claim": claim, "mount_path": path, "sub_path": I.sub_path(dataset.get("sub_path"), what + ".sub_path")})
+        I.check_mounts(self.home_mount, mounts)
+        return out
 
     def _quantity(self, option):
         value = self.params.get(option)
@@ -209,8 +210,8 @@ class EnvSpec:
         out = {}
         if self.max_lifetime:
             out[C.MAX_LIFETIME_ANNOTATION] = str(self.max_lifetime)
-        if self.params.get("idle_policy") is not None:
-            out[C.IDLE_POLICY_ANNOTATION] = json.dumps(self.params["idle_policy"], sort_keys=True, separators=(",", ":"))
+        if self.idle_policy is not None:
+            out[C.IDLE_POLICY_ANNOTATION] = json.dumps(self.idle_policy, sort_keys=True, separators=(",", ":"))
         return out
 
     def statefulset(self, owner, replicas, restarted_at=None):

@@ -461,3 +461,92 @@ def test_growing_beyond_the_node_names_the_node():
     assert service(api).run(params(gpus=8))["changed"] is True, "its own 6 GPUs come back on gpu-a1"
     with pytest.raises(K8sError, match="no schedulable node has 9 free nvidia.com/gpu .*most free: gpu-a1 with 8"):
         service(api).run(params(gpus=9))
+
+
+# -- every input validated before the first write (#21) -----------------------------------------
+def _ds(mount_path=None, sub_path=None, claim="imagenet"):
+    return [{"claim": claim, "mount_path": mount_path, "sub_path": sub_path}]
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(datasets=_ds("/data/../etc")), "datasets[imagenet].mount_path '/data/../etc' must not contain '..'"),
+    (dict(datasets=_ds("/home/user")), "datasets[imagenet].mount_path '/home/user' would hide the home directory /home/user"),
+    (dict(datasets=_ds("/home")), "datasets[imagenet].mount_path '/home' would hide the home directory /home/user"),
+    (dict(datasets=_ds("/etc/ssl")), "datasets[imagenet].mount_path '/etc/ssl' is inside the system directory /etc"),
+    (dict(datasets=_ds("data/x")), "datasets[imagenet].mount_path 'data/x' must be an absolute path"),
+    (dict(datasets=_ds(sub_path="../../x")), "datasets[imagenet].sub_path '../../x' must not contain '..'"),
+    (dict(datasets=_ds(sub_path="/etc")), "datasets[imagenet].sub_path '/etc' must be relative to the volume"),
+    (dict(datasets=_ds("/data/a") + _ds("/data/a/", claim="coco")), "mount path /data/a is used twice"),
+    (dict(home_mount_path="home/user"), "home_mount_path 'home/user' must be an absolute path"),
+    (dict(home_mount_path="/"), "home_mount_path '/' must not be the root directory"),
+    (dict(home_mount_path="/usr/local"), "home_mount_path '/usr/local' is inside the system directory /usr"),
+    (dict(idle_policy={"threshold": "abc"}), "idle_policy.threshold 'abc' must be a number from 0 to 100"),
+    (dict(idle_policy={"threshold": 150}), "idle_policy.threshold 150 must be a number from 0 to 100"),
+    (dict(idle_policy={"idle_minutes": "soon"}), "idle_policy.idle_minutes 'soon' must be a whole number of minutes"),
+    (dict(idle_policy={"idle_minutes": 0}), "idle_policy.idle_minutes 0 must be at least 1"),
+    (dict(idle_policy={"enabled": "maybe"}), "idle_policy.enabled 'maybe' must be true or false"),
+    (dict(idle_policy={"minutes": 30}), "idle_policy: unknown key 'minutes' (known: enabled, grace_minutes, idle_minutes,"),
+    (dict(max_lifetime="0h"), "max_lifetime '0h' must be longer than 0"),
+])
+def test_paths_and_policies_are_validated_before_any_write(bad, message):
+    api = cluster(dict(IMAGENET, metadata=dict(IMAGENET["metadata"], name="coco")))
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**bad))
+    assert message in err.value.msg
+    assert api.writes == []
+
+
+def test_harmless_path_spellings_are_normalised_and_the_policy_typed():
+    api = cluster()
+    service(api).run(params(datasets=_ds("/data//imagenet/", "./train/2017/"), home_mount_path="/home/user/",
+                            idle_policy={"threshold": "5", "idle_minutes": "30", "enabled": "yes"}))
+    sts = sts_of(api)
+    mounts = {m["name"]: m for m in sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["data-imagenet"]["mountPath"] == "/data/imagenet" and mounts["data-imagenet"]["subPath"] == "train/2017"
+    assert mounts["home"]["mountPath"] == "/home/user"
+    assert json.loads(sts["metadata"]["annotations"][C.IDLE_POLICY_ANNOTATION]) == {
+        "enabled": True, "idle_minutes": 30, "threshold": 5}
+
+
+def test_idle_policy_keys_are_the_ones_the_reaper_reads():
+    from ansible_collections.opsforge.infra.plugins.module_utils._k8s import environment_input, reaper
+
+    assert set(environment_input.IDLE_POLICY_TYPES) == set(reaper.POLICY_KEYS)
+
+
+# -- a create that fails half way removes what it made (#21) ------------------------------------
+def test_failed_create_removes_the_secrets_and_service_it_made():
+    api = cluster()
+    api.fail[("create", "StatefulSet")] = K8sError("Kubernetes API refused to create StatefulSet ws-vision/alice-dev: "
+                                                   "422 Invalid: spec.template.spec.containers[0].image: Required",
+                                                   status=422, reason="Invalid")
+    with pytest.raises(K8sError) as err:
+        service(api).run(params())
+    assert err.value.msg.startswith("Kubernetes API refused to create StatefulSet ws-vision/alice-dev: 422 Invalid")
+    assert "removed what this run had created: Secret alice-dev-ssh, Secret alice-dev-jupyter, Service alice-dev" \
+        in err.value.msg
+    assert api.objects("Secret") == {} and api.objects("Service") == {} and api.objects("StatefulSet") == {}
+
+
+def test_failed_rollback_says_what_is_left_and_how_to_clear_it():
+    api = cluster()
+    api.fail[("create", "StatefulSet")] = K8sError("422 Invalid", status=422, reason="Invalid")
+    api.fail[("delete", "Service")] = K8sError("403 Forbidden", status=403, reason="Forbidden")
+    with pytest.raises(K8sError) as err:
+        service(api).run(params())
+    assert "left behind: Service alice-dev (403 Forbidden)" in err.value.msg
+    assert "state: absent for environment alice-dev in workspace vision removes them" in err.value.msg
+    assert err.value.details["left_behind"] == ["Service alice-dev"]
+    assert list(api.objects("Service")) == ["alice-dev"] and api.objects("Secret") == {}
+    del api.fail[("delete", "Service")]
+    assert service(api).run(params(state="absent"))["changed"] is True
+    assert api.objects("Service") == {}
+
+
+def test_failed_update_keeps_objects_that_existed_before():
+    api = cluster()
+    service(api).run(params())
+    api.fail[("patch", "StatefulSet")] = K8sError("422 Invalid", status=422, reason="Invalid")
+    with pytest.raises(K8sError):
+        service(api).run(params(image="pytorch:2.5"))
+    assert sorted(api.objects("Secret")) == ["alice-dev-jupyter", "alice-dev-ssh"] and "alice-dev" in api.objects("Service")
