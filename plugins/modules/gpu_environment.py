@@ -18,8 +18,10 @@ description:
   - The GPU model is chosen by node affinity on the C(nvidia.com/gpu.product) node label; the sharing
     mode chooses the resource key (C(nvidia.com/gpu), C(nvidia.com/mig-<profile>) or C(nvidia.com/gpu.shared)).
   - Before creating or starting, and before a running environment grows, a capacity check makes sure
-    the workspace quota has room and that a schedulable node has enough free GPUs of the model, and
-    fails with a message naming what is short instead of leaving a pod Pending.
+    the workspace quota has room and that a node the scheduler could use (ready, not cordoned, matching
+    O(node_selector) and the GPU model, every C(NoSchedule)/C(NoExecute) taint tolerated) has enough free GPUs,
+    MIG slices or time-sliced shares once the pods on it are counted. It fails with a message naming what is short,
+    the model, the count and the best candidate node instead of leaving a pod Pending.
   - Every option is checked before the first write. If creating the environment fails half way (the API server
     refuses the StatefulSet), the Secrets and the Service this run created are deleted again; if that fails too,
     the error names what is left and O(state=absent) removes it.
@@ -112,8 +114,31 @@ options:
     description: MIG profile with O(sharing=mig), for example V(1g.10gb).
     type: str
   node_selector:
-    description: Extra node selector of the pod.
+    description: Extra node selector of the pod. The capacity check only counts nodes that match it.
     type: dict
+  tolerations:
+    description:
+      - Extra tolerations of the pod, for nodes with taints of their own (the C(nvidia.com/gpu) taint is always
+        tolerated when O(gpus) is more than 0). The capacity check counts a tainted node only when a toleration
+        matches each of its C(NoSchedule) and C(NoExecute) taints, as the scheduler does.
+    type: list
+    elements: dict
+    suboptions:
+      key:
+        description: Taint key (omit with O(tolerations[].operator=Exists) to tolerate every taint).
+        type: str
+      operator:
+        description: V(Equal) matches the key and value, V(Exists) the key alone.
+        type: str
+        choices: [Equal, Exists]
+        default: Equal
+      value:
+        description: Taint value with O(tolerations[].operator=Equal).
+        type: str
+      effect:
+        description: Taint effect to tolerate; every effect when omitted.
+        type: str
+        choices: [NoSchedule, PreferNoSchedule, NoExecute]
   home_size:
     description: Size of the home volume. It cannot change once the environment exists.
     type: str
@@ -425,6 +450,12 @@ def argument_spec():
         sharing=dict(type="str", default="whole", choices=["whole", "mig", "time-sliced"]),
         mig_profile=dict(type="str"),
         node_selector=dict(type="dict"),
+        tolerations=dict(type="list", elements="dict", options=dict(
+            key=dict(type="str", no_log=False),
+            operator=dict(type="str", default="Equal", choices=["Equal", "Exists"]),
+            value=dict(type="str"),
+            effect=dict(type="str", choices=["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+        )),
         home_size=dict(type="str", default="50Gi"),
         home_mount_path=dict(type="str", default="/home/user"),
         storage_class=dict(type="str"),

@@ -303,6 +303,29 @@ def test_capacity_check_names_what_is_short(call, cluster):
     assert ok["changed"] is True
 
 
+def test_capacity_sees_node_selector_taints_and_tolerations(call, cluster):
+    call(gpu_workspace, **workspace_args(quota=None))
+    imagenet(cluster)
+    research = gpu_node_obj("gpu-r1")
+    research["metadata"]["labels"]["pool"] = "research"
+    batch = gpu_node_obj("gpu-b1")
+    batch["metadata"]["labels"]["pool"] = "batch"
+    batch["spec"]["taints"].append({"key": "dedicated", "value": "batch", "effect": "NoSchedule"})
+    from ansible_collections.opsforge.infra.plugins.module_utils._k8s.api import K8sApi
+    K8sApi(cluster.api_client()).create("Namespace", {"metadata": {"name": "batch"}})
+    cluster.seed(research, batch, busy_pod("train", "batch", "gpu-r1", 7))
+    pinned = call(gpu_environment, **env_args(node_selector={"pool": "research"}))
+    assert pinned["failed"] is True
+    assert "most free: gpu-r1 with 1" in pinned["msg"]
+    assert "gpu-b1 (node_selector pool=research: node has pool=batch)" in pinned["msg"]
+    anywhere = call(gpu_environment, **env_args())
+    assert anywhere["failed"] is True
+    assert "gpu-b1 (taint dedicated=batch:NoSchedule is not tolerated)" in anywhere["msg"]
+    assert cluster.objects("statefulsets", "ws-vision") == {} and cluster.objects("secrets", "ws-vision") == {}
+    tolerated = call(gpu_environment, **env_args(tolerations=[{"key": "dedicated", "value": "batch"}]))
+    assert tolerated["changed"] is True
+
+
 def test_mig_environment_and_bad_input(call, cluster):
     call(gpu_workspace, **workspace_args(quota=None))
     imagenet(cluster)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import inventory, pod_requests
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import inventory, is_active, node_view, pod_requests
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import format_quantity, parse_quantity
 
 def quota_shortfalls(api, namespace, needs):
@@ -48,37 +48,110 @@ def _usage(pods):
     return used
 
 
+BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
+
+
+def tolerates(tolerations, taint):
+    """Whether one of ``tolerations`` tolerates ``taint``, as the scheduler decides it."""
+    for tol in tolerations or []:
+        if tol.get("effect") and tol["effect"] != taint.get("effect"):
+            continue
+        if tol.get("operator") == "Exists":
+            if not tol.get("key") or tol["key"] == taint.get("key"):
+                return True
+        elif tol.get("key") == taint.get("key") and (tol.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def _taint_text(taint):
+    value = "=%s" % taint["value"] if taint.get("value") else ""
+    return "%s%s:%s" % (taint.get("key"), value, taint.get("effect"))
+
+
+def ruled_out(node, view, spec):
+    """Why the scheduler would not place the environment's pod on ``node`` (``None``: it could)."""
+    if not view["ready"]:
+        return "not ready"
+    if view["cordoned"]:
+        return "cordoned"
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    for key, value in sorted((spec.params.get("node_selector") or {}).items()):
+        if labels.get(key) != str(value):
+            has = "%s=%s" % (key, labels[key]) if key in labels else "no label %s" % key
+            return "node_selector %s=%s: node has %s" % (key, value, has)
+    tolerations = spec.tolerations()
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") in BLOCKING_EFFECTS and not tolerates(tolerations, taint):
+            return "taint %s is not tolerated" % _taint_text(taint)
+    return None
+
+
+def _offering_nodes(api, spec, credit):
+    """``[(node, view, reason)]`` for the nodes of the model that offer the resource key."""
+    selector = C.selector({C.GPU_PRODUCT_LABEL: spec.gpu_model}) if spec.gpu_model else None
+    nodes = api.list("Node", label_selector=selector)
+    by_node = {}
+    for pod in api.list("Pod", field_selector="status.phase!=Succeeded,status.phase!=Failed"):
+        if is_active(pod) and (pod.get("spec") or {}).get("nodeName"):
+            by_node.setdefault(pod["spec"]["nodeName"], []).append(pod)
+    out = []
+    for node in sorted(nodes, key=lambda n: n["metadata"]["name"]):
+        view = node_view(node, by_node.get(node["metadata"]["name"], []))
+        if spec.resource_key not in view["resource_keys"]:
+            continue
+        view["free"][spec.resource_key] += (credit or {}).get(view["name"], 0)
+        out.append((node, view, ruled_out(node, view, spec)))
+    return out
+
+
 def node_shortfall(api, spec, credit=None):
-    """A message when no schedulable node has ``spec.gpus`` free of its resource key / model.
+    """A message when no node the scheduler could use has ``spec.gpus`` free of its resource
+    key and model (node selector, taints and tolerations, readiness, cordons and the GPUs the
+    pods on each node already request all count). It names the model, the count and the best
+    candidate.
 
     ``credit`` ({node: GPUs}) adds GPUs that will be freed on a node (the environment's own
     pod, replaced when a running environment grows)."""
     if not spec.gpus:
         return None
-    selector = C.selector({C.GPU_PRODUCT_LABEL: spec.gpu_model}) if spec.gpu_model else None
-    views, dummy = inventory(api, label_selector=selector)
     key = spec.resource_key
-    for view in views:
-        if (credit or {}).get(view["name"]) and key in view["free"]:
-            view["free"][key] += credit[view["name"]]
-    candidates = [v for v in views if key in v["resource_keys"]]
-    what = "%d free %s%s" % (spec.gpus, key, " of model %s" % spec.gpu_model if spec.gpu_model else "")
-    if not candidates:
+    offering = _offering_nodes(api, spec, credit)
+    if not offering:
         if spec.gpu_model:
             models = sorted({v["gpu_model"] for v in inventory(api)[0] if v["gpu_model"]})
             return "no node offers %s with label %s=%s (models in the cluster: %s)" % (
                 key, C.GPU_PRODUCT_LABEL, spec.gpu_model, ", ".join(models) or "none")
         return "no node offers the resource %s" % key
-    fitting = [v for v in candidates if v["schedulable"] and v["free"].get(key, 0) >= spec.gpus]
-    if fitting:
+    candidates = [view for dummy, view, reason in offering if reason is None]
+    if any(view["free"].get(key, 0) >= spec.gpus for view in candidates):
         return None
-    schedulable = [v for v in candidates if v["schedulable"]]
-    best = max(schedulable, key=lambda v: v["free"].get(key, 0)) if schedulable else None
-    blocked = len(candidates) - len(schedulable)
-    return "no schedulable node has %s (%d node(s) offer %s%s%s)" % (
-        what, len(candidates), key,
-        "; most free: %s with %d" % (best["name"], best["free"].get(key, 0)) if best else "",
-        "; %d cordoned, not ready or tainted" % blocked if blocked else "")
+    return _shortfall_message(spec, offering, candidates)
+
+
+def _shortfall_message(spec, offering, candidates):
+    key = spec.resource_key
+    free = lambda view: view["free"].get(key, 0)  # noqa: E731
+    excluded = [(view, reason) for dummy, view, reason in offering if reason is not None]
+    outside = sum(1 for dummy, reason in excluded if reason.startswith("node_selector"))
+    parts = ["%d node(s) offer %s" % (len(offering), key)]
+    best = max(candidates, key=free) if candidates else None
+    if best:
+        parts.append("most free: %s with %d" % (best["name"], free(best)))
+    if len(excluded) - outside:
+        parts.append("%d cordoned, not ready or tainted" % (len(excluded) - outside))
+    if outside:
+        parts.append("%d outside node_selector" % outside)
+    msg = "no schedulable node has %d free %s%s (%s)" % (
+        spec.gpus, key, " of model %s" % spec.gpu_model if spec.gpu_model else "", "; ".join(parts))
+    if best is None:
+        view, reason = max(excluded, key=lambda item: free(item[0]))
+        msg += "; best candidate: %s with %d free, but %s" % (view["name"], free(view), reason)
+        excluded = [item for item in excluded if item[0] is not view]
+    if excluded:
+        shown = ["%s (%s)" % (view["name"], reason) for view, reason in excluded[:5]]
+        msg += "; ruled out: %s%s" % (", ".join(shown), ", +%d more" % (len(excluded) - 5) if len(excluded) > 5 else "")
+    return msg
 
 
 def capacity_problems(api, spec, new_home):

@@ -138,3 +138,25 @@ def idle_policy(raw):
         else:
             out[key] = _minutes(key, value, kind)
     return out
+
+
+TOLERATION_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def tolerations(raw):
+    """The ``tolerations`` option as pod tolerations (``key``, ``operator``, ``value``, ``effect``)."""
+    out = []
+    for number, item in enumerate(raw or [], 1):
+        what = "tolerations[%d]" % number
+        operator = item.get("operator") or "Equal"
+        if operator not in ("Equal", "Exists"):
+            raise K8sError("%s: operator %r must be Equal or Exists" % (what, operator))
+        if operator == "Exists" and item.get("value"):
+            raise K8sError("%s: operator Exists takes no value" % what)
+        if operator == "Equal" and not item.get("key"):
+            raise K8sError("%s: operator Equal needs a key" % what)
+        if item.get("effect") and item["effect"] not in TOLERATION_EFFECTS:
+            raise K8sError("%s: effect %r must be one of %s" % (what, item["effect"], ", ".join(TOLERATION_EFFECTS)))
+        toleration = {"key": item.get("key"), "operator": operator, "value": item.get("value"), "effect": item.get("effect")}
+        out.append({k: v for k, v in toleration.items() if v})
+    return out

@@ -82,7 +82,13 @@ class EnvSpec:
             if not SSH_KEY.match(key.strip()):
                 raise K8sError("ssh.authorized_keys entry %d is not an OpenSSH public key line" % number)
         self.datasets = self._datasets(params.get("datasets") or [])
+        self._tolerations = I.tolerations(params.get("tolerations"))
         self.ports = self._ports()
+
+    def tolerations(self):
+        """The pod's tolerations: the GPU taint's (when it asks for GPUs), then the user's."""
+        out = [{"key": C.GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}] if self.gpus else []
+        return out + self._tolerations
 
     def _datasets(self, datasets):
         out, mounts = [], []
@@ -197,8 +203,8 @@ class EnvSpec:
                             "persistentVolumeClaim": {"claimName": dataset["claim"], "readOnly": True}})
         if volumes:
             spec["volumes"] = volumes
-        if self.gpus:
-            spec["tolerations"] = [{"key": C.GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]
+        if self.tolerations():
+            spec["tolerations"] = self.tolerations()
         if self.gpu_model:
             spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
                 {"matchExpressions": [{"key": C.GPU_PRODUCT_LABEL, "operator": "In", "values": [self.gpu_model]}]}]}}}

@@ -40,6 +40,8 @@ ENVIRONMENTS = {
                                  jupyter={"enabled": True, "token": "t", "port": 8888}, rdp={"enabled": True, "port": 3389},
                                  service_type="NodePort", storage_class="fast", max_lifetime="8h",
                                  idle_policy={"threshold": 5, "idle_minutes": 30}, node_selector={"pool": "a"},
+                                 tolerations=[{"key": "dedicated", "operator": "Equal", "value": "vision", "effect": "NoSchedule"},
+                                              {"operator": "Exists", "effect": "NoExecute"}],
                                  image_pull_policy="IfNotPresent"),
     "mig": dict(ENV_BASE, sharing="mig", mig_profile="1g.10gb", gpus=1, jupyter={"enabled": True}),
     "time-sliced": dict(ENV_BASE, sharing="time-sliced", gpus=1, service_type="LoadBalancer", rdp={"enabled": True}),

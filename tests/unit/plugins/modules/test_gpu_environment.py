@@ -550,3 +550,69 @@ def test_failed_update_keeps_objects_that_existed_before():
     with pytest.raises(K8sError):
         service(api).run(params(image="pytorch:2.5"))
     assert sorted(api.objects("Secret")) == ["alice-dev-jupyter", "alice-dev-ssh"] and "alice-dev" in api.objects("Service")
+
+
+# -- capacity sees what the scheduler sees (#21) ------------------------------------------------
+def _gpu_node(name, gpus=8, labels=None, taints=None, key=C.GPU_RESOURCE, model=A100):
+    obj = node(name, gpus=gpus, key=key, model=model)
+    obj["metadata"]["labels"].update(labels or {})
+    obj["spec"]["taints"] = [{"key": C.GPU_TAINT_KEY, "effect": "NoSchedule"}] + list(taints or [])
+    return obj
+
+
+def _busy(name, node_name, gpus, key=C.GPU_RESOURCE, phase="Running"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "batch"},
+            "spec": {"nodeName": node_name, "containers": [{"name": "c", "resources": {"limits": {key: str(gpus)}}}]},
+            "status": {"phase": phase}}
+
+
+def _refusal(api, **extra):
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**extra))
+    assert api.writes == []
+    return err.value.msg
+
+
+def test_node_selector_pinned_to_a_full_node_is_refused_naming_the_best_candidate():
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-r1", labels={"pool": "research"}),
+                   _gpu_node("gpu-b1", labels={"pool": "batch"}), _busy("train", "gpu-r1", 7)])
+    msg = _refusal(api, node_selector={"pool": "research"})
+    assert "no schedulable node has 2 free nvidia.com/gpu of model %s" % A100 in msg
+    assert "most free: gpu-r1 with 1" in msg
+    assert "gpu-b1 (node_selector pool=research: node has pool=batch)" in msg
+    assert service(api).run(params())["changed"] is True, "without the selector gpu-b1 takes it"
+
+
+def test_taints_count_unless_tolerated_and_tolerations_reach_the_pod():
+    taint = {"key": "dedicated", "value": "teamx", "effect": "NoSchedule"}
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-t1", taints=[taint])])
+    msg = _refusal(api)
+    assert "best candidate: gpu-t1 with 8 free, but taint dedicated=teamx:NoSchedule is not tolerated" in msg
+    wrong = [{"key": "dedicated", "operator": "Equal", "value": "teamy", "effect": "NoSchedule"}]
+    assert "not tolerated" in _refusal(api, tolerations=wrong)
+    right = [{"key": "dedicated", "operator": "Equal", "value": "teamx", "effect": "NoSchedule"}]
+    assert service(api).run(params(tolerations=right))["changed"] is True
+    tolerations = sts_of(api)["spec"]["template"]["spec"]["tolerations"]
+    assert {"key": "dedicated", "operator": "Equal", "value": "teamx", "effect": "NoSchedule"} in tolerations
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in tolerations
+
+
+def test_prefer_no_schedule_taints_do_not_block():
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-p1", taints=[{"key": "spot", "effect": "PreferNoSchedule"}])])
+    assert service(api).run(params())["changed"] is True
+
+
+@pytest.mark.parametrize("sharing,profile,key", [("mig", "1g.10gb", "nvidia.com/mig-1g.10gb"),
+                                                 ("time-sliced", None, "nvidia.com/gpu.shared")])
+def test_mig_and_time_sliced_capacity_counts_requested_slices(sharing, profile, key):
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-s1", gpus=7, key=key), _busy("a", "gpu-s1", 4, key=key),
+                   _busy("b", "gpu-s1", 2, key=key, phase="Pending")])
+    msg = _refusal(api, sharing=sharing, mig_profile=profile, gpus=2)
+    assert "no schedulable node has 2 free %s of model %s" % (key, A100) in msg and "most free: gpu-s1 with 1" in msg
+    assert service(api).run(params(sharing=sharing, mig_profile=profile, gpus=1))["changed"] is True
+
+
+def test_a_bad_toleration_is_refused_before_any_write():
+    api = cluster()
+    msg = _refusal(api, tolerations=[{"key": "x", "operator": "Exists", "value": "y", "effect": "NoSchedule"}])
+    assert "tolerations[1]: operator Exists takes no value" in msg
