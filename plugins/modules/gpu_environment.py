@@ -34,7 +34,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Every write is a server-side dry run (C(dryRun=All)); nothing is created, started or stopped.
+    description:
+      - Every write is a server-side dry run (C(dryRun=All)); nothing is created, started or stopped.
+      - When the workspace namespace does not exist yet (a playbook that creates the workspace in an earlier task,
+        run with C(--check)), the creation is predicted after the checks that need no namespace (options, image
+        catalogue, node capacity), with a warning.
   diff_mode:
     support: full
     description: Before and after are the RV(environment) views without volatile pod details.
@@ -498,6 +502,8 @@ def main():
         result = EnvironmentService(get_api(module)).run(module.params)
     except K8sError as err:
         module.fail_json(**err.fail_kwargs())
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -87,6 +87,10 @@ class EnvironmentService:
         if self.api.get("Namespace", spec.namespace) is None:
             if state == "absent":
                 return {"changed": False, "environment": None, "diff": {"before": None, "after": None}}
+            if self.api.dry_run and state in ("present", "started", "restarted"):
+                return self._predict_without_namespace(spec)
+            if state == "stopped":
+                raise K8sError("Environment %s does not exist in workspace %s: nothing to stop" % (spec.name, spec.workspace))
             raise K8sError("Workspace namespace %s does not exist: create it with opsforge.infra.gpu_workspace first"
                            % spec.namespace)
         sts, pod, service = self._read(spec.namespace, spec.name)
@@ -113,6 +117,24 @@ class EnvironmentService:
         result["environment"] = after
         result["diff"] = {"before": _diffable(before), "after": _diffable(after)}
         return result
+
+    def _predict_without_namespace(self, spec):
+        """Check mode before the workspace exists (an earlier task of the same playbook creates
+        it): nothing can be dry-run in a namespace that is not there, so predict the creation
+        after the checks that do not need the namespace."""
+        missing = [o for o in ("owner", "image") if not spec.params.get(o)]
+        if missing:
+            raise K8sError("Creating environment %s needs %s" % (spec.name, " and ".join(missing)))
+        if spec.params.get("capacity_check", True):
+            problem = node_shortfall(self.api, spec)
+            if problem:
+                raise K8sError("Not enough capacity to create environment %s: %s" % (spec.name, problem),
+                               details={"shortages": [problem]})
+        warnings = ["Namespace %s does not exist yet: the environment is predicted as if the workspace were created "
+                    "first; its quota and dataset PVCs are checked when it runs for real" % spec.namespace]
+        after = normalize_environment(spec.statefulset(spec.owner, 1), None, spec.service(spec.owner))
+        return {"changed": True, "environment": after, "diff": {"before": None, "after": _diffable(after)},
+                "warnings": warnings}
 
     def _predict(self, spec, state, before, changed):
         if state == "absent":

@@ -616,3 +616,35 @@ def test_a_bad_toleration_is_refused_before_any_write():
     api = cluster()
     msg = _refusal(api, tolerations=[{"key": "x", "operator": "Exists", "value": "y", "effect": "NoSchedule"}])
     assert "tolerations[1]: operator Exists takes no value" in msg
+
+
+# -- check mode predicts a whole playbook on an empty cluster (#21) ----------------------------
+def test_check_mode_before_the_workspace_exists_predicts_the_creation():
+    api = FakeApi([node("gpu-a1")], dry_run=True)
+    result = service(api).run(params())
+    assert result["changed"] is True and api.writes == []
+    env = result["environment"]
+    assert (env["name"], env["namespace"], env["gpus"], env["state"]) == ("alice-dev", "ws-vision", 2, "starting")
+    assert env["access"]["ssh"]["command"] == "ssh -p 22 user@alice-dev.ws-vision.svc"
+    assert result["diff"]["before"] is None
+    assert any("ws-vision does not exist yet" in w for w in result["warnings"])
+
+
+def test_check_mode_before_the_workspace_exists_still_refuses_what_cannot_run():
+    api = FakeApi([node("gpu-a1", gpus=1)], dry_run=True)
+    with pytest.raises(K8sError, match="most free: gpu-a1 with 1"):
+        service(api).run(params())
+    with pytest.raises(K8sError, match="Creating environment alice-dev needs image"):
+        service(FakeApi([node("gpu-a1")], dry_run=True)).run(params(image=None))
+    with pytest.raises(K8sError, match="nothing to stop"):
+        service(FakeApi([node("gpu-a1")], dry_run=True)).run(params(state="stopped"))
+
+
+def test_module_check_mode_on_an_empty_cluster_warns(monkeypatch, capsys):
+    warned = []
+    monkeypatch.setattr(gpu_environment.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    api = FakeApi([node("gpu-a1")])
+    result = _run(monkeypatch, capsys, gpu_environment, api, check=True, name="alice-dev", workspace="vision",
+                  owner="alice", image="pytorch:2.4", gpus=1, wait=False)
+    assert result["changed"] is True and result["environment"]["gpus"] == 1 and api.writes == []
+    assert any("ws-vision does not exist yet" in w for w in warned)
