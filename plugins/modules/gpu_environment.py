@@ -73,9 +73,20 @@ options:
     default: present
   image:
     description:
-      - Container image. Required to create the environment.
+      - Container image. Required to create the environment, unless O(catalogue_image) is given.
+      - In a workspace whose O(opsforge.infra.gpu_workspace#module:image_policy) is V(catalogue), it must be a
+        catalogue image spelled C(<repository>:<tag>), C(<repository>@<digest>) or both; the pinned digest is used.
       - When omitted for an existing environment with O(state=started) or O(state=restarted), the environment is
         started or restarted as it is, and the other spec options are ignored.
+    type: str
+  catalogue_image:
+    description:
+      - Name of an image of the catalogue (M(opsforge.infra.gpu_image)) of the workspace, or of the platform catalogue.
+        The environment runs C(<repository>:<version>@<digest>), the digest pinned in the catalogue.
+      - Mutually exclusive with O(image). When the catalogue entry lists GPU models, O(gpu_model) must be one of them.
+    type: str
+  catalogue_version:
+    description: Version (tag) of O(catalogue_image); its default version when omitted.
     type: str
   image_pull_policy:
     description: Image pull policy of the container.
@@ -443,6 +454,8 @@ def argument_spec():
         owner=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "started", "stopped", "restarted", "absent"]),
         image=dict(type="str"),
+        catalogue_image=dict(type="str"),
+        catalogue_version=dict(type="str"),
         image_pull_policy=dict(type="str", choices=["Always", "IfNotPresent", "Never"]),
         command=dict(type="list", elements="str"),
         args=dict(type="list", elements="str"),
@@ -492,7 +505,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
         wait_sleep=dict(type="int", default=2),
-    ), required_if=[("sharing", "mig", ["mig_profile"])])
+    ), required_if=[("sharing", "mig", ["mig_profile"])], mutually_exclusive=[("image", "catalogue_image")])
     return spec.merge(AUTH_SPEC)
 
 

@@ -134,6 +134,13 @@ options:
       namespace:
         description: Namespace of a service account (defaults to the workspace namespace).
         type: str
+  image_policy:
+    description:
+      - V(catalogue) lets environments of the workspace run only images of the image catalogue
+        (M(opsforge.infra.gpu_image), the workspace's and the platform's); V(any) lets them run any image.
+      - Stored as the namespace annotation C(opsforge.io/image-policy). Left as it is when omitted.
+    type: str
+    choices: [any, catalogue]
   purge_members:
     description: Remove the member RoleBindings of members not in O(members). Only used when O(members) is given.
     type: bool
@@ -156,7 +163,7 @@ options:
         default: []
       access_cidrs:
         description:
-          - Where the access paths that M(opsforge.infra.gpu_environment) creates are reached from: the policy
+          - Where the access paths that M(opsforge.infra.gpu_environment) creates are reached from. The policy
             admits the container ports named C(ssh), C(jupyter) and C(rdp) (whatever their numbers) from these
             CIDRs, so SSH, Jupyter and RDP work through a NodePort or LoadBalancer Service.
           - Defaults to anywhere (V(0.0.0.0/0) and V(::/0)); V([]) closes them to everything outside the workspace
@@ -252,6 +259,10 @@ workspace:
       description: Whether the isolating NetworkPolicy exists.
       type: bool
       sample: true
+    image_policy:
+      description: V(catalogue) when environments may only run catalogue images, else V(any).
+      type: str
+      sample: catalogue
     environments:
       description: Names of the GPU environments in the workspace.
       type: list
@@ -293,6 +304,7 @@ def argument_spec():
             role=dict(type="str", default="edit", choices=["admin", "edit", "view"]),
             namespace=dict(type="str"),
         )),
+        image_policy=dict(type="str", choices=["any", "catalogue"]),
         purge_members=dict(type="bool", default=True),
         network_isolation=dict(type="dict", default={}, options=dict(
             enabled=dict(type="bool", default=True),

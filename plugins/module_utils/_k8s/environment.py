@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import images
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_capacity import capacity_problems, node_shortfall, quota_shortfalls
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_lifecycle import (
     _restarted_at,
@@ -84,7 +85,8 @@ class EnvironmentService:
     def run(self, params):
         spec = EnvSpec(params)
         state = params.get("state") or "present"
-        if self.api.get("Namespace", spec.namespace) is None:
+        ns_obj = self.api.get("Namespace", spec.namespace)
+        if ns_obj is None:
             if state == "absent":
                 return {"changed": False, "environment": None, "diff": {"before": None, "after": None}}
             if self.api.dry_run and state in ("present", "started", "restarted"):
@@ -93,6 +95,8 @@ class EnvironmentService:
                 raise K8sError("Environment %s does not exist in workspace %s: nothing to stop" % (spec.name, spec.workspace))
             raise K8sError("Workspace namespace %s does not exist: create it with opsforge.infra.gpu_workspace first"
                            % spec.namespace)
+        if state in ("present", "started", "restarted") and (spec.image or params.get("catalogue_image")):
+            spec.image = images.resolve(self.api, spec, images.image_policy(ns_obj))
         sts, pod, service = self._read(spec.namespace, spec.name)
         if sts is not None:
             self._check_owned(sts, spec)
@@ -122,9 +126,10 @@ class EnvironmentService:
         """Check mode before the workspace exists (an earlier task of the same playbook creates
         it): nothing can be dry-run in a namespace that is not there, so predict the creation
         after the checks that do not need the namespace."""
-        missing = [o for o in ("owner", "image") if not spec.params.get(o)]
+        missing = [o for o in ("owner", "image") if not getattr(spec, o)]
         if missing:
             raise K8sError("Creating environment %s needs %s" % (spec.name, " and ".join(missing)))
+        self._predict_image(spec)
         if spec.params.get("capacity_check", True):
             problem = node_shortfall(self.api, spec)
             if problem:
@@ -135,6 +140,17 @@ class EnvironmentService:
         after = normalize_environment(spec.statefulset(spec.owner, 1), None, spec.service(spec.owner))
         return {"changed": True, "environment": after, "diff": {"before": None, "after": _diffable(after)},
                 "warnings": warnings}
+
+    def _predict_image(self, spec):
+        """The catalogue image of an environment predicted before its workspace exists: only the
+        platform catalogue can be read; a workspace entry is named, not resolved."""
+        name = spec.params.get("catalogue_image")
+        if not name:
+            return
+        try:
+            spec.image = images.resolve(self.api, spec, "any")
+        except K8sError:
+            spec.image = "%s:%s (from the workspace image catalogue)" % (name, spec.params.get("catalogue_version") or "default")
 
     def _predict(self, spec, state, before, changed):
         if state == "absent":
@@ -154,7 +170,7 @@ class EnvironmentService:
         creating = sts is None
         owner = spec.owner if spec.owner else ((sts or {}).get("metadata", {}).get("labels", {}).get(C.OWNER_LABEL))
         if creating:
-            missing = [o for o in ("owner", "image") if not spec.params.get(o)]
+            missing = [o for o in ("owner", "image") if not getattr(spec, o)]
             if missing:
                 raise K8sError("Creating environment %s needs %s" % (spec.name, " and ".join(missing)))
         elif not spec.image:

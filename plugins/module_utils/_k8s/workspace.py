@@ -192,6 +192,15 @@ def build_namespace(workspace, namespace, labels=None, annotations=None):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
 
 
+def _annotations(params):
+    out = dict(params.get("annotations") or {})
+    if params.get("image_policy"):
+        if params["image_policy"] not in C.IMAGE_POLICIES:
+            raise K8sError("image_policy %r must be one of %s" % (params["image_policy"], ", ".join(C.IMAGE_POLICIES)))
+        out[C.IMAGE_POLICY_ANNOTATION] = params["image_policy"]
+    return out
+
+
 def _labels(workspace):
     return {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE, C.WORKSPACE_LABEL: workspace}
 
@@ -204,7 +213,7 @@ def build_all(params):
     validate_name(namespace, "namespace")
     return {
         "namespace": namespace,
-        "Namespace": build_namespace(workspace, namespace, params.get("labels"), params.get("annotations")),
+        "Namespace": build_namespace(workspace, namespace, params.get("labels"), _annotations(params)),
         "ResourceQuota": build_quota(workspace, namespace, params.get("quota")),
         "LimitRange": build_limit_range(workspace, namespace, params.get("limit_range")),
         "RoleBinding": build_role_bindings(workspace, namespace, params.get("members")),
@@ -231,6 +240,7 @@ def normalize_workspace(workspace, namespace, ns_obj, quota, limit_range, bindin
         "limit_range": ((limit_range or {}).get("spec", {}).get("limits") or [None])[0] if limit_range else None,
         "members": members,
         "network_isolation": policy is not None,
+        "image_policy": ((ns_obj.get("metadata") or {}).get("annotations") or {}).get(C.IMAGE_POLICY_ANNOTATION) or "any",
     }
     out["labels"].pop("kubernetes.io/metadata.name", None)
     if environments is not None:

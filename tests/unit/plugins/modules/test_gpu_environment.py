@@ -648,3 +648,72 @@ def test_module_check_mode_on_an_empty_cluster_warns(monkeypatch, capsys):
                   owner="alice", image="pytorch:2.4", gpus=1, wait=False)
     assert result["changed"] is True and result["environment"]["gpus"] == 1 and api.writes == []
     assert any("ws-vision does not exist yet" in w for w in warned)
+
+
+# -- the image catalogue (#21) -----------------------------------------------------------------
+DIGEST1 = "sha256:" + "1" * 64
+DIGEST2 = "sha256:" + "2" * 64
+
+
+def catalogue_entry(name="pytorch", namespace="ws-vision", gpu_models=(), default="2.4"):
+    data = {"name": name, "repository": "registry.example.com/ml/pytorch", "description": "PyTorch + CUDA",
+            "default": default, "gpu_models": list(gpu_models),
+            "versions": [{"tag": "2.4", "digest": DIGEST1}, {"tag": "2.5", "digest": DIGEST2}]}
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": C.IMAGE_CONFIGMAP_PREFIX + name, "namespace": namespace,
+                         "labels": {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE, C.IMAGE_CATALOGUE_LABEL: name}},
+            "data": {"image.json": json.dumps(data)}}
+
+
+def catalogue_only(api):
+    ns = api.get("Namespace", "ws-vision")
+    ns["metadata"].setdefault("annotations", {})[C.IMAGE_POLICY_ANNOTATION] = "catalogue"
+    api.put(ns)
+    return api
+
+
+def test_catalogue_image_pins_the_digest_of_the_default_or_chosen_version():
+    api = cluster(catalogue_entry())
+    result = service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert result["environment"]["image"] == "registry.example.com/ml/pytorch:2.4@" + DIGEST1
+    service(api).run(params(image=None, catalogue_image="pytorch", catalogue_version="2.5"))
+    assert sts_of(api)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        "registry.example.com/ml/pytorch:2.5@" + DIGEST2
+    api.writes.clear()
+    assert service(api).run(params(image=None, catalogue_image="pytorch", catalogue_version="2.5"))["changed"] is False
+
+
+def test_platform_catalogue_is_seen_by_every_workspace():
+    api = cluster(namespace(C.PLATFORM_NAMESPACE), catalogue_entry(namespace=C.PLATFORM_NAMESPACE))
+    result = service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert result["environment"]["image"].endswith(":2.4@" + DIGEST1)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (dict(image=None, catalogue_image="tensorflow"),
+     "catalogue_image 'tensorflow' is not in the image catalogue of workspace vision (known: pytorch)"),
+    (dict(image=None, catalogue_image="pytorch", catalogue_version="9.9"),
+     "catalogue_version '9.9' of image pytorch is not in the catalogue (versions: 2.4, 2.5)"),
+    (dict(image="pytorch:latest"), "image 'pytorch:latest' is not in the image catalogue of workspace vision, which only"
+                                   " allows catalogue images (known: pytorch)"),
+    (dict(image="registry.example.com/ml/pytorch:2.6"), "is not in the image catalogue of workspace vision"),
+])
+def test_a_catalogue_only_workspace_refuses_other_images(extra, message):
+    api = catalogue_only(cluster(catalogue_entry()))
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**extra))
+    assert message in err.value.msg and api.writes == []
+
+
+def test_a_catalogue_only_workspace_accepts_a_catalogue_reference_spelled_as_an_image():
+    api = catalogue_only(cluster(catalogue_entry()))
+    service(api).run(params(image="registry.example.com/ml/pytorch:2.5"))
+    assert sts_of(api)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":2.5@" + DIGEST2)
+
+
+def test_catalogue_gpu_models_are_enforced():
+    api = cluster(catalogue_entry(gpu_models=["NVIDIA-H100-80GB-HBM3"]))
+    with pytest.raises(K8sError, match="image pytorch allows the GPU models NVIDIA-H100-80GB-HBM3, not "
+                                       "NVIDIA-A100-SXM4-80GB"):
+        service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert api.writes == []
