@@ -452,3 +452,52 @@ def test_playbook_with_module_defaults_group(cluster, tmp_path):
     assert "ws=True ns=ws-vision" in play()
     assert "ws-vision" in cluster.objects("namespaces")
     assert "ws=False ns=ws-vision" in play()
+
+
+# -- the whole onboarding through the job-template playbooks (#21) ----------------------------
+def test_onboarding_playbooks_check_on_an_empty_cluster_then_for_real(cluster):
+    """Workspace, image catalogue and first environment: ``--check`` on a cluster without the
+    namespace predicts every task and writes nothing; the real run does it; a second check
+    predicts no change."""
+    import os
+    import sys
+
+    from ansible_collections.opsforge.infra.tests.lab import lab_env, run_playbook
+
+    registry = lab_env()["LAB_REGISTRY"]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    playbook = "".join("- ansible.builtin.import_playbook: %s\n" % os.path.join(root, "playbooks", name)
+                       for name in ("gpu_onboard_team.yml", "gpu_launch_environment.yml"))
+    extra = {
+        "ansible_python_interpreter": sys.executable,
+        "gpu_onboard_team_name": "vision", "gpu_onboard_team_image_policy": "catalogue",
+        "gpu_onboard_team_members": [{"name": "Alice", "role": "admin"}, {"name": "alice", "role": "view"}],
+        "gpu_onboard_team_images": [{"name": "testapp", "repository": "%s/opsforge/testapp" % registry,
+                                     "versions": ["1.0", "2.0"], "default": "2.0"}],
+        "gpu_onboard_team_registry_insecure": True,
+        "gpu_launch_environment_name": "alice-dev", "gpu_launch_environment_workspace": "vision",
+        "gpu_launch_environment_owner": "alice", "gpu_launch_environment_catalogue_image": "testapp",
+        "gpu_launch_environment_ssh_keys": [SSH_KEY], "gpu_launch_environment_wait": False,
+    }
+    cluster.seed(gpu_node_obj("gpu-a1"))
+    env = {"K8S_AUTH_KUBECONFIG": cluster.kubeconfig}
+
+    check = run_playbook(playbook, extra, check=True, inventory="localhost,", env=env, timeout=300)
+    assert check.rc == 0, check.explain()
+    assert cluster.objects("namespaces") == {} and cluster.objects("configmaps") == {}
+    predicted = check.task_results("Environment")[0]
+    assert predicted["changed"] is True and predicted["environment"]["gpus"] == 1
+    assert check.task_results("Image catalogue")[0]["results"][0]["image"]["versions"][1]["digest"].startswith("sha256:")
+
+    real = run_playbook(playbook, extra, inventory="localhost,", env=env, timeout=300)
+    assert real.rc == 0, real.explain()
+    sts = cluster.objects("statefulsets", "ws-vision")["alice-dev"]
+    image = sts["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == real.task_results("Image catalogue")[0]["results"][0]["image"]["versions"][1]["reference"]
+    assert image.startswith("%s/opsforge/testapp:2.0@sha256:" % registry)
+    subjects = sorted(b["subjects"][0]["name"] for b in cluster.objects("rolebindings", "ws-vision").values())
+    assert subjects == ["Alice", "alice"]
+    assert cluster.objects("namespaces")["ws-vision"]["metadata"]["annotations"][C.IMAGE_POLICY_ANNOTATION] == "catalogue"
+
+    again = run_playbook(playbook, extra, check=True, inventory="localhost,", env=env, timeout=300)
+    assert again.rc == 0 and again.changed() == 0, again.explain()

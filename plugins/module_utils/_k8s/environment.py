@@ -126,10 +126,10 @@ class EnvironmentService:
         """Check mode before the workspace exists (an earlier task of the same playbook creates
         it): nothing can be dry-run in a namespace that is not there, so predict the creation
         after the checks that do not need the namespace."""
+        self._predict_image(spec)
         missing = [o for o in ("owner", "image") if not getattr(spec, o)]
         if missing:
             raise K8sError("Creating environment %s needs %s" % (spec.name, " and ".join(missing)))
-        self._predict_image(spec)
         if spec.params.get("capacity_check", True):
             problem = node_shortfall(self.api, spec)
             if problem:
