@@ -234,6 +234,7 @@ def parse_duration(value):
         raise ValueError("invalid duration %r (missing unit after %s)" % (value, number))
     return total
 
+
 # --- image catalogue (gpu_image) ----------------------------------------------------------------
 # One ConfigMap per catalogue image, named IMAGE_CONFIGMAP_PREFIX + <image>, labelled
 # IMAGE_CATALOGUE_LABEL=<image>, in a workspace namespace (that workspace's catalogue) or in

@@ -13,6 +13,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constan
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import inventory, is_active, node_view, pod_requests
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import format_quantity, parse_quantity
 
+
 def quota_shortfalls(api, namespace, needs):
     """Messages for each quota in ``namespace`` that cannot fit ``needs`` ({quota key: Decimal})."""
     short = []
@@ -131,7 +132,10 @@ def node_shortfall(api, spec, credit=None):
 
 def _shortfall_message(spec, offering, candidates):
     key = spec.resource_key
-    free = lambda view: view["free"].get(key, 0)  # noqa: E731
+
+    def free(view):
+        return view["free"].get(key, 0)
+
     excluded = [(view, reason) for dummy, view, reason in offering if reason is not None]
     outside = sum(1 for dummy, reason in excluded if reason.startswith("node_selector"))
     parts = ["%d node(s) offer %s" % (len(offering), key)]

@@ -16,6 +16,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constan
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_view import _container, gpu_request
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
+
 def stop(api, sts, stopped_by, notice=None):
     """Scale an environment's StatefulSet to 0 and record who stopped it (shared with the reaper
     and gpu_node's drain)."""
