@@ -268,7 +268,9 @@ class WorkspaceService:
             "Namespace": ns_obj,
             "ResourceQuota": self.api.get("ResourceQuota", C.QUOTA_NAME, namespace),
             "LimitRange": self.api.get("LimitRange", C.LIMITRANGE_NAME, namespace),
-            "RoleBinding": {subject_key((b.get("subjects") or [{}])[0]): b for b in bindings},
+            "RoleBinding": {subject_key((b.get("subjects") or [{}])[0]): b  # the first by name wins
+                            for b in sorted(bindings, key=lambda b: b["metadata"]["name"], reverse=True)},
+            "extra_bindings": _extra_bindings(bindings),
             "NetworkPolicy": self.api.get("NetworkPolicy", C.NETWORKPOLICY_NAME, namespace),
             "environments": [e["metadata"]["name"] for e in envs],
         }
@@ -315,6 +317,10 @@ class WorkspaceService:
         members_changed, result["RoleBinding"] = self._sync_members(
             desired["RoleBinding"], live_bindings, namespace, predict, params.get("purge_members", True))
         changed |= members_changed
+        if desired["RoleBinding"] is not None:
+            for name in (live or {}).get("extra_bindings") or []:
+                self.api.delete("RoleBinding", name, namespace)
+                changed = True
         result["environments"] = live["environments"] if live else []
         after = self._view(workspace, namespace, result)
         if not self.api.dry_run and changed:
@@ -366,6 +372,17 @@ class WorkspaceService:
                            details={"environments": sorted(live["environments"])})
         self.api.delete("Namespace", namespace, propagation="Foreground")
         return True, before, None
+
+
+def _extra_bindings(bindings):
+    """Names of member bindings whose subject an earlier binding (by name) already has."""
+    seen, extra = set(), []
+    for binding in sorted(bindings, key=lambda b: b["metadata"]["name"]):
+        key = subject_key((binding.get("subjects") or [{}])[0])
+        if key in seen:
+            extra.append(binding["metadata"]["name"])
+        seen.add(key)
+    return extra
 
 
 def _replace_paths(kind):

@@ -279,3 +279,14 @@ def test_isolation_access_sources_can_be_narrowed_or_closed():
     assert not admits(policy, ENV_PORTS, OUTSIDE, 2222)
     with pytest.raises(K8sError, match="network_isolation.access_cidrs: 'ten' is not a CIDR"):
         WorkspaceService(FakeApi()).present(params(network_isolation={"enabled": True, "access_cidrs": ["ten"]}))
+
+
+def test_a_second_binding_of_the_same_subject_is_purged():
+    api = FakeApi()
+    WorkspaceService(api).present(params(members=[_member("alice", role="admin")]))
+    binding = api.objects("RoleBinding")[member_binding_name("User", "alice")]
+    api.put(dict(binding, metadata=dict(binding["metadata"], name="opsforge-member-user-alice")))
+    changed, dummy, after = WorkspaceService(api).present(params(members=[_member("alice", role="admin")]))
+    assert changed is True and len(api.objects("RoleBinding")) == 1
+    assert after["members"] == [{"name": "alice", "kind": "User", "role": "admin"}]
+    assert WorkspaceService(api).present(params(members=[_member("alice", role="admin")]))[0] is False
