@@ -321,6 +321,21 @@ EXAMPLES = r"""
     jupyter:
       enabled: true
 
+- name: An image of the workspace catalogue (see opsforge.infra.gpu_image), pinned by digest
+  opsforge.infra.gpu_environment:
+    name: carol-dev
+    workspace: vision
+    owner: carol
+    catalogue_image: pytorch
+    catalogue_version: 2.5-cuda12
+    gpu_model: NVIDIA-A100-SXM4-80GB
+    node_selector:
+      pool: research
+    tolerations:
+      - key: dedicated
+        value: research
+        effect: NoSchedule
+
 - name: Stop it for the night (home volume kept)
   opsforge.infra.gpu_environment:
     name: alice-dev

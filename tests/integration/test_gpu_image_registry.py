@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -114,3 +115,78 @@ def test_workspace_image_policy_refuses_images_outside_the_catalogue(call, clust
     ok = call(gpu_environment, name="app", workspace="vision", owner="alice", image="%s/opsforge/testapp:1.0" % registry,
               gpus=0, cpu="1", memory="1Gi", wait=False)
     assert ok["changed"] is True and ok["environment"]["image"].endswith(":1.0@" + digest_of(registry, "1.0"))
+
+
+class TokenFront:
+    """The lab registry behind token authentication, as Docker Hub or Harbor do it: requests
+    without ``Bearer <token>`` get a 401 with a ``Bearer realm=...`` challenge; the realm hands
+    out the token for the right basic credentials; authorised requests go to the real registry."""
+
+    TOKEN = "t0ken-for-tests"
+
+    def __init__(self, registry):
+        import http.server
+        import threading
+
+        from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import free_port
+
+        front = self
+        self.registry = registry
+        self.token_requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status, headers=(), body=b""):
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _serve(self):
+                if self.path.startswith("/token"):
+                    front.token_requests.append((self.path, self.headers.get("Authorization")))
+                    good = "Basic " + __import__("base64").b64encode(b"robot:s3cret").decode()
+                    if self.headers.get("Authorization") != good:
+                        return self._answer(401)
+                    return self._answer(200, [("Content-Type", "application/json")],
+                                        json.dumps({"token": front.TOKEN}).encode())
+                if self.headers.get("Authorization") != "Bearer " + front.TOKEN:
+                    challenge = 'Bearer realm="http://127.0.0.1:%d/token",service="lab",scope="repository:x:pull"' % front.port
+                    return self._answer(401, [("WWW-Authenticate", challenge)])
+                request = urllib.request.Request("http://%s%s" % (front.registry, self.path), method=self.command,
+                                                 headers={"Accept": self.headers.get("Accept") or "*/*"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - 127.0.0.1 only
+                        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+                        return self._answer(response.status, headers, response.read())
+                except urllib.error.HTTPError as exc:
+                    return self._answer(exc.code, [], exc.read())
+
+            do_GET = _serve  # noqa: N815
+            do_HEAD = _serve  # noqa: N815
+
+        self.port = free_port(20300, 20399)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_client_follows_the_token_challenge(registry):
+    front = TokenFront(registry)
+    try:
+        repo = "127.0.0.1:%d/opsforge/testapp" % front.port
+        assert RegistryClient("robot", "s3cret", insecure=True).digest(repo, "2.0") == digest_of(registry, "2.0")
+        assert front.token_requests and "scope=repository%3Ax%3Apull" in front.token_requests[0][0]
+        with pytest.raises(K8sError, match="Could not get a registry token"):
+            RegistryClient("robot", "wrong", insecure=True).digest(repo, "2.0")
+    finally:
+        front.close()
