@@ -18,8 +18,13 @@ description:
   - The GPU model is chosen by node affinity on the C(nvidia.com/gpu.product) node label; the sharing
     mode chooses the resource key (C(nvidia.com/gpu), C(nvidia.com/mig-<profile>) or C(nvidia.com/gpu.shared)).
   - Before creating or starting, and before a running environment grows, a capacity check makes sure
-    the workspace quota has room and that a schedulable node has enough free GPUs of the model, and
-    fails with a message naming what is short instead of leaving a pod Pending.
+    the workspace quota has room and that a node the scheduler could use (ready, not cordoned, matching
+    O(node_selector) and the GPU model, every C(NoSchedule)/C(NoExecute) taint tolerated) has enough free GPUs,
+    MIG slices or time-sliced shares once the pods on it are counted. It fails with a message naming what is short,
+    the model, the count and the best candidate node instead of leaving a pod Pending.
+  - Every option is checked before the first write. If creating the environment fails half way (the API server
+    refuses the StatefulSet), the Secrets and the Service this run created are deleted again; if that fails too,
+    the error names what is left and O(state=absent) removes it.
   - Each state change appends an event to the C(opsforge.io/lifecycle) annotation, which metering reads.
     On deletion the lifecycle is archived in the ConfigMap C(opsforge-lifecycle-archive).
 author:
@@ -29,7 +34,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Every write is a server-side dry run (C(dryRun=All)); nothing is created, started or stopped.
+    description:
+      - Every write is a server-side dry run (C(dryRun=All)); nothing is created, started or stopped.
+      - When the workspace namespace does not exist yet (a playbook that creates the workspace in an earlier task,
+        run with C(--check)), the creation is predicted after the checks that need no namespace (options, image
+        catalogue, node capacity), with a warning.
   diff_mode:
     support: full
     description: Before and after are the RV(environment) views without volatile pod details.
@@ -64,9 +73,20 @@ options:
     default: present
   image:
     description:
-      - Container image. Required to create the environment.
+      - Container image. Required to create the environment, unless O(catalogue_image) is given.
+      - In a workspace whose O(opsforge.infra.gpu_workspace#module:image_policy) is V(catalogue), it must be a
+        catalogue image spelled C(<repository>:<tag>), C(<repository>@<digest>) or both; the pinned digest is used.
       - When omitted for an existing environment with O(state=started) or O(state=restarted), the environment is
         started or restarted as it is, and the other spec options are ignored.
+    type: str
+  catalogue_image:
+    description:
+      - Name of an image of the catalogue (M(opsforge.infra.gpu_image)) of the workspace, or of the platform catalogue.
+        The environment runs C(<repository>:<version>@<digest>), the digest pinned in the catalogue.
+      - Mutually exclusive with O(image). When the catalogue entry lists GPU models, O(gpu_model) must be one of them.
+    type: str
+  catalogue_version:
+    description: Version (tag) of O(catalogue_image); its default version when omitted.
     type: str
   image_pull_policy:
     description: Image pull policy of the container.
@@ -109,14 +129,39 @@ options:
     description: MIG profile with O(sharing=mig), for example V(1g.10gb).
     type: str
   node_selector:
-    description: Extra node selector of the pod.
+    description: Extra node selector of the pod. The capacity check only counts nodes that match it.
     type: dict
+  tolerations:
+    description:
+      - Extra tolerations of the pod, for nodes with taints of their own (the C(nvidia.com/gpu) taint is always
+        tolerated when O(gpus) is more than 0). The capacity check counts a tainted node only when a toleration
+        matches each of its C(NoSchedule) and C(NoExecute) taints, as the scheduler does.
+    type: list
+    elements: dict
+    suboptions:
+      key:
+        description: Taint key (omit with O(tolerations[].operator=Exists) to tolerate every taint).
+        type: str
+      operator:
+        description: V(Equal) matches the key and value, V(Exists) the key alone.
+        type: str
+        choices: [Equal, Exists]
+        default: Equal
+      value:
+        description: Taint value with O(tolerations[].operator=Equal).
+        type: str
+      effect:
+        description: Taint effect to tolerate; every effect when omitted.
+        type: str
+        choices: [NoSchedule, PreferNoSchedule, NoExecute]
   home_size:
     description: Size of the home volume. It cannot change once the environment exists.
     type: str
     default: 50Gi
   home_mount_path:
-    description: Where the home volume is mounted.
+    description:
+      - Where the home volume is mounted, an absolute path. It is normalised (V(/home/user/) is V(/home/user)); C(..),
+        V(/) and system directories (C(/etc), C(/usr), C(/proc), ...) are refused.
     type: str
     default: /home/user
   storage_class:
@@ -133,10 +178,14 @@ options:
         type: str
         required: true
       mount_path:
-        description: Mount path, default C(/data/<claim>).
+        description:
+          - Mount path, default C(/data/<claim>). An absolute path, normalised; C(..), V(/), system directories,
+            the home directory (or a directory above it) and a path used twice are refused before anything is written.
         type: str
       sub_path:
-        description: Sub-path of the volume to mount.
+        description:
+          - Sub-path of the volume to mount, relative to the volume and normalised; a leading C(/) or a C(..) segment is
+            refused before anything is written.
         type: str
   ssh:
     description: SSH access. The keys go into the Secret C(<name>-ssh), mounted at C(/etc/opsforge/ssh/authorized_keys).
@@ -188,10 +237,15 @@ options:
     choices: [ClusterIP, NodePort, LoadBalancer]
     default: ClusterIP
   max_lifetime:
-    description: Maximum running time before the reaper stops the environment, for example V(8h) (annotation C(opsforge.io/max-lifetime)).
+    description:
+      - Maximum running time before the reaper stops the environment, for example V(8h) or V(1h30m)
+        (annotation C(opsforge.io/max-lifetime)). It must be longer than 0.
     type: str
   idle_policy:
-    description: Idle policy for the reaper, stored as JSON in the annotation C(opsforge.io/idle-policy).
+    description:
+      - Idle policy for the reaper, stored as JSON in the annotation C(opsforge.io/idle-policy).
+      - "Keys: C(enabled) (bool), C(threshold) (GPU utilisation percent, 0 to 100), C(idle_minutes) (at least 1),
+        C(grace_minutes) and C(min_runtime_minutes) (whole minutes). Other keys and mistyped values are refused."
     type: dict
   capacity_check:
     description: Check quota and node capacity before creating, starting or growing the environment.
@@ -266,6 +320,21 @@ EXAMPLES = r"""
     mig_profile: 1g.10gb
     jupyter:
       enabled: true
+
+- name: An image of the workspace catalogue (see opsforge.infra.gpu_image), pinned by digest
+  opsforge.infra.gpu_environment:
+    name: carol-dev
+    workspace: vision
+    owner: carol
+    catalogue_image: pytorch
+    catalogue_version: 2.5-cuda12
+    gpu_model: NVIDIA-A100-SXM4-80GB
+    node_selector:
+      pool: research
+    tolerations:
+      - key: dedicated
+        value: research
+        effect: NoSchedule
 
 - name: Stop it for the night (home volume kept)
   opsforge.infra.gpu_environment:
@@ -400,6 +469,8 @@ def argument_spec():
         owner=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "started", "stopped", "restarted", "absent"]),
         image=dict(type="str"),
+        catalogue_image=dict(type="str"),
+        catalogue_version=dict(type="str"),
         image_pull_policy=dict(type="str", choices=["Always", "IfNotPresent", "Never"]),
         command=dict(type="list", elements="str"),
         args=dict(type="list", elements="str"),
@@ -411,6 +482,12 @@ def argument_spec():
         sharing=dict(type="str", default="whole", choices=["whole", "mig", "time-sliced"]),
         mig_profile=dict(type="str"),
         node_selector=dict(type="dict"),
+        tolerations=dict(type="list", elements="dict", options=dict(
+            key=dict(type="str", no_log=False),
+            operator=dict(type="str", default="Equal", choices=["Equal", "Exists"]),
+            value=dict(type="str"),
+            effect=dict(type="str", choices=["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+        )),
         home_size=dict(type="str", default="50Gi"),
         home_mount_path=dict(type="str", default="/home/user"),
         storage_class=dict(type="str"),
@@ -443,7 +520,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
         wait_sleep=dict(type="int", default=2),
-    ), required_if=[("sharing", "mig", ["mig_profile"])])
+    ), required_if=[("sharing", "mig", ["mig_profile"])], mutually_exclusive=[("image", "catalogue_image")])
     return spec.merge(AUTH_SPEC)
 
 
@@ -453,6 +530,8 @@ def main():
         result = EnvironmentService(get_api(module)).run(module.params)
     except K8sError as err:
         module.fail_json(**err.fail_kwargs())
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

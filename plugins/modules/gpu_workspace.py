@@ -107,12 +107,15 @@ options:
         type: str
   members:
     description:
-      - People, groups or service accounts with access, each as a RoleBinding C(opsforge-member-<kind>-<name>)
-        to the ClusterRole named by O(members[].role).
-      - Bindings of members not listed are removed when O(purge_members=true).
+      - People, groups or service accounts with access, each as a RoleBinding
+        C(opsforge-member-<kind>-<slug>-<hash>) to the ClusterRole named by O(members[].role).
+      - Members are told apart as Kubernetes tells subjects apart, by kind and exact name (case-sensitive),
+        so V(Alice) and V(alice), or V(j.doe@x) and V(j-doe@x), are different members with their own bindings.
+        The same kind and name listed twice is an error.
+      - When O(members) is omitted the member bindings are left as they are. When it is given, bindings of
+        members not listed are removed if O(purge_members=true) (use V([]) to remove every member).
     type: list
     elements: dict
-    default: []
     suboptions:
       name:
         description: User, group or service account name.
@@ -131,12 +134,21 @@ options:
       namespace:
         description: Namespace of a service account (defaults to the workspace namespace).
         type: str
+  image_policy:
+    description:
+      - V(catalogue) lets environments of the workspace run only images of the image catalogue
+        (M(opsforge.infra.gpu_image), the workspace's and the platform's); V(any) lets them run any image.
+      - Stored as the namespace annotation C(opsforge.io/image-policy). Left as it is when omitted.
+    type: str
+    choices: [any, catalogue]
   purge_members:
-    description: Remove the member RoleBindings of members not in O(members).
+    description: Remove the member RoleBindings of members not in O(members). Only used when O(members) is given.
     type: bool
     default: true
   network_isolation:
-    description: The NetworkPolicy C(opsforge-isolation) that admits ingress only from the workspace.
+    description:
+      - The NetworkPolicy C(opsforge-isolation) that admits ingress only from the workspace, the namespaces
+        listed, and, on the SSH, Jupyter and RDP ports of environments, from O(network_isolation.access_cidrs).
     type: dict
     default: {}
     suboptions:
@@ -149,6 +161,15 @@ options:
         type: list
         elements: str
         default: []
+      access_cidrs:
+        description:
+          - Where the access paths that M(opsforge.infra.gpu_environment) creates are reached from. The policy
+            admits the container ports named C(ssh), C(jupyter) and C(rdp) (whatever their numbers) from these
+            CIDRs, so SSH, Jupyter and RDP work through a NodePort or LoadBalancer Service.
+          - Defaults to anywhere (V(0.0.0.0/0) and V(::/0)); V([]) closes them to everything outside the workspace
+            and O(network_isolation.allow_from_namespaces).
+        type: list
+        elements: str
 notes:
   - The user needs RBAC to manage namespaces, resourcequotas, limitranges, rolebindings (and to bind the
     C(admin)/C(edit)/C(view) ClusterRoles) and networkpolicies; see C(docs/gpu-platform.md).
@@ -238,6 +259,10 @@ workspace:
       description: Whether the isolating NetworkPolicy exists.
       type: bool
       sample: true
+    image_policy:
+      description: V(catalogue) when environments may only run catalogue images, else V(any).
+      type: str
+      sample: catalogue
     environments:
       description: Names of the GPU environments in the workspace.
       type: list
@@ -273,16 +298,18 @@ def argument_spec():
             cpu=dict(type="str"), memory=dict(type="str"), request_cpu=dict(type="str"),
             request_memory=dict(type="str"), max_cpu=dict(type="str"), max_memory=dict(type="str"),
         )),
-        members=dict(type="list", elements="dict", default=[], options=dict(
+        members=dict(type="list", elements="dict", options=dict(
             name=dict(type="str", required=True),
             kind=dict(type="str", default="user", choices=["user", "group", "serviceaccount"]),
             role=dict(type="str", default="edit", choices=["admin", "edit", "view"]),
             namespace=dict(type="str"),
         )),
+        image_policy=dict(type="str", choices=["any", "catalogue"]),
         purge_members=dict(type="bool", default=True),
         network_isolation=dict(type="dict", default={}, options=dict(
             enabled=dict(type="bool", default=True),
             allow_from_namespaces=dict(type="list", elements="str", default=[]),
+            access_cidrs=dict(type="list", elements="str"),
         )),
     ))
     return spec.merge(AUTH_SPEC)

@@ -19,6 +19,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import member_binding_name
 from ansible_collections.opsforge.infra.plugins.modules import (
     gpu_environment,
     gpu_environment_info,
@@ -137,7 +138,8 @@ def test_workspace_check_apply_idempotent_absent(call, cluster):
     assert sorted((m["name"], m["kind"], m["role"]) for m in ws["members"]) == [("alice", "User", "admin"), ("ml-team", "Group", "view")]
     assert ws["network_isolation"] is True
     policy = cluster.objects("networkpolicies", "ws-vision")[C.NETWORKPOLICY_NAME]
-    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {}}]}]
+    assert policy["spec"]["ingress"][0] == {"from": [{"podSelector": {}}]}
+    assert policy["spec"]["ingress"][1]["ports"] == [{"protocol": "TCP", "port": n} for n in ("ssh", "jupyter", "rdp")]
     assert predicted["workspace"]["quota"] == ws["quota"]
 
     again_check = call(gpu_workspace, check=True, **workspace_args())
@@ -151,7 +153,7 @@ def test_workspace_check_apply_idempotent_absent(call, cluster):
     assert changed["changed"] is True
     assert changed["workspace"]["members"] == [{"name": "alice", "kind": "User", "role": "edit"}]
     assert changed["workspace"]["quota"] == {"requests.nvidia.com/gpu": "2"}
-    assert sorted(cluster.objects("rolebindings", "ws-vision")) == ["opsforge-member-user-alice"]
+    assert sorted(cluster.objects("rolebindings", "ws-vision")) == [member_binding_name("User", "alice")]
     assert changed["diff"]["before"]["quota"]["pods"] == "10"
 
     gone = call(gpu_workspace, name="vision", state="absent")
@@ -301,6 +303,29 @@ def test_capacity_check_names_what_is_short(call, cluster):
     assert ok["changed"] is True
 
 
+def test_capacity_sees_node_selector_taints_and_tolerations(call, cluster):
+    call(gpu_workspace, **workspace_args(quota=None))
+    imagenet(cluster)
+    research = gpu_node_obj("gpu-r1")
+    research["metadata"]["labels"]["pool"] = "research"
+    batch = gpu_node_obj("gpu-b1")
+    batch["metadata"]["labels"]["pool"] = "batch"
+    batch["spec"]["taints"].append({"key": "dedicated", "value": "batch", "effect": "NoSchedule"})
+    from ansible_collections.opsforge.infra.plugins.module_utils._k8s.api import K8sApi
+    K8sApi(cluster.api_client()).create("Namespace", {"metadata": {"name": "batch"}})
+    cluster.seed(research, batch, busy_pod("train", "batch", "gpu-r1", 7))
+    pinned = call(gpu_environment, **env_args(node_selector={"pool": "research"}))
+    assert pinned["failed"] is True
+    assert "most free: gpu-r1 with 1" in pinned["msg"]
+    assert "gpu-b1 (node_selector pool=research: node has pool=batch)" in pinned["msg"]
+    anywhere = call(gpu_environment, **env_args())
+    assert anywhere["failed"] is True
+    assert "gpu-b1 (taint dedicated=batch:NoSchedule is not tolerated)" in anywhere["msg"]
+    assert cluster.objects("statefulsets", "ws-vision") == {} and cluster.objects("secrets", "ws-vision") == {}
+    tolerated = call(gpu_environment, **env_args(tolerations=[{"key": "dedicated", "value": "batch"}]))
+    assert tolerated["changed"] is True
+
+
 def test_mig_environment_and_bad_input(call, cluster):
     call(gpu_workspace, **workspace_args(quota=None))
     imagenet(cluster)
@@ -427,3 +452,52 @@ def test_playbook_with_module_defaults_group(cluster, tmp_path):
     assert "ws=True ns=ws-vision" in play()
     assert "ws-vision" in cluster.objects("namespaces")
     assert "ws=False ns=ws-vision" in play()
+
+
+# -- the whole onboarding through the job-template playbooks (#21) ----------------------------
+def test_onboarding_playbooks_check_on_an_empty_cluster_then_for_real(cluster):
+    """Workspace, image catalogue and first environment: ``--check`` on a cluster without the
+    namespace predicts every task and writes nothing; the real run does it; a second check
+    predicts no change."""
+    import os
+    import sys
+
+    from ansible_collections.opsforge.infra.tests.lab import lab_env, run_playbook
+
+    registry = lab_env()["LAB_REGISTRY"]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    playbook = "".join("- ansible.builtin.import_playbook: %s\n" % os.path.join(root, "playbooks", name)
+                       for name in ("gpu_onboard_team.yml", "gpu_launch_environment.yml"))
+    extra = {
+        "ansible_python_interpreter": sys.executable,
+        "gpu_onboard_team_name": "vision", "gpu_onboard_team_image_policy": "catalogue",
+        "gpu_onboard_team_members": [{"name": "Alice", "role": "admin"}, {"name": "alice", "role": "view"}],
+        "gpu_onboard_team_images": [{"name": "testapp", "repository": "%s/opsforge/testapp" % registry,
+                                     "versions": ["1.0", "2.0"], "default": "2.0"}],
+        "gpu_onboard_team_registry_insecure": True,
+        "gpu_launch_environment_name": "alice-dev", "gpu_launch_environment_workspace": "vision",
+        "gpu_launch_environment_owner": "alice", "gpu_launch_environment_catalogue_image": "testapp",
+        "gpu_launch_environment_ssh_keys": [SSH_KEY], "gpu_launch_environment_wait": False,
+    }
+    cluster.seed(gpu_node_obj("gpu-a1"))
+    env = {"K8S_AUTH_KUBECONFIG": cluster.kubeconfig}
+
+    check = run_playbook(playbook, extra, check=True, inventory="localhost,", env=env, timeout=300)
+    assert check.rc == 0, check.explain()
+    assert cluster.objects("namespaces") == {} and cluster.objects("configmaps") == {}
+    predicted = check.task_results("Environment")[0]
+    assert predicted["changed"] is True and predicted["environment"]["gpus"] == 1
+    assert check.task_results("Image catalogue")[0]["results"][0]["image"]["versions"][1]["digest"].startswith("sha256:")
+
+    real = run_playbook(playbook, extra, inventory="localhost,", env=env, timeout=300)
+    assert real.rc == 0, real.explain()
+    sts = cluster.objects("statefulsets", "ws-vision")["alice-dev"]
+    image = sts["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == real.task_results("Image catalogue")[0]["results"][0]["image"]["versions"][1]["reference"]
+    assert image.startswith("%s/opsforge/testapp:2.0@sha256:" % registry)
+    subjects = sorted(b["subjects"][0]["name"] for b in cluster.objects("rolebindings", "ws-vision").values())
+    assert subjects == ["Alice", "alice"]
+    assert cluster.objects("namespaces")["ws-vision"]["metadata"]["annotations"][C.IMAGE_POLICY_ANNOTATION] == "catalogue"
+
+    again = run_playbook(playbook, extra, check=True, inventory="localhost,", env=env, timeout=300)
+    assert again.rc == 0 and again.changed() == 0, again.explain()

@@ -245,3 +245,18 @@ def is_kept(annotations):
     """True when ``annotations`` carry :data:`KEEP_ANNOTATION` with a value that keeps."""
     value = str((annotations or {}).get(KEEP_ANNOTATION) or "").strip().lower()
     return value not in ("", "false", "no", "0")
+
+
+# --- image catalogue (gpu_image) ----------------------------------------------------------------
+# One ConfigMap per catalogue image, named IMAGE_CONFIGMAP_PREFIX + <image>, labelled
+# IMAGE_CATALOGUE_LABEL=<image>, in a workspace namespace (that workspace's catalogue) or in
+# PLATFORM_NAMESPACE (seen by every workspace; a workspace entry of the same name wins).
+# data["image.json"]: {"name", "repository", "description", "default", "gpu_models": [...],
+# "versions": [{"tag", "digest"}]}. The namespace annotation IMAGE_POLICY_ANNOTATION of a
+# workspace is "catalogue" when its environments may only run catalogue images.
+PLATFORM_NAMESPACE = "opsforge-platform"
+IMAGE_CONFIGMAP_PREFIX = "opsforge-image-"
+IMAGE_CATALOGUE_LABEL = "opsforge.io/image-catalogue"
+IMAGE_CATALOGUE_KEY = "image.json"
+IMAGE_POLICY_ANNOTATION = "opsforge.io/image-policy"
+IMAGE_POLICIES = ("any", "catalogue")

@@ -169,7 +169,7 @@ class NodeService:
         self.api = api
 
     def run(self, params):
-        from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import stop
+        from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_lifecycle import stop
         from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
         name = params["name"]

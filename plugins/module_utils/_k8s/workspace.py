@@ -9,12 +9,14 @@
 
 Objects (all labelled ``app.kubernetes.io/managed-by: opsforge`` and
 ``opsforge.io/workspace: <name>``): the Namespace, ResourceQuota ``opsforge-quota``,
-LimitRange ``opsforge-defaults``, one RoleBinding ``opsforge-member-<kind>-<name>`` per
-member and NetworkPolicy ``opsforge-isolation``.
+LimitRange ``opsforge-defaults``, one RoleBinding ``opsforge-member-<kind>-<slug>-<hash>`` per
+member (see :func:`member_binding_name`) and NetworkPolicy ``opsforge-isolation``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
@@ -90,51 +92,94 @@ def build_limit_range(workspace, namespace, defaults):
     }
 
 
-def member_binding_name(kind, name):
-    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:40] or "member"
-    return "%s%s-%s" % (C.ROLEBINDING_PREFIX, kind.lower(), slug)
+def subject_key(subject):
+    """How Kubernetes tells subjects apart: kind, exact (case-sensitive) name, and the
+    namespace of a service account."""
+    return (subject.get("kind"), subject.get("name"), subject.get("namespace") if subject.get("kind") == "ServiceAccount" else None)
+
+
+def member_binding_name(kind, name, namespace=None):
+    """``opsforge-member-<kind>-<slug>-<hash>``: a readable slug plus 10 hex digits of the
+    SHA-256 of the exact subject, so distinct subjects never share a binding name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "member"
+    digest = hashlib.sha256(("%s\0%s\0%s" % (kind, namespace or "", name)).encode("utf-8")).hexdigest()[:10]
+    return "%s%s-%s-%s" % (C.ROLEBINDING_PREFIX, kind.lower(), slug, digest)
+
+
+def _member_binding(workspace, namespace, member):
+    kind = MEMBER_KINDS.get(str(member.get("kind") or "user").lower())
+    if kind is None:
+        raise K8sError("members: kind %r must be one of user, group, serviceaccount" % member.get("kind"))
+    role = member.get("role") or "edit"
+    if role not in MEMBER_ROLES:
+        raise K8sError("members: role %r for %s must be one of admin, edit, view" % (role, member.get("name")))
+    if not member.get("name"):
+        raise K8sError("members: every member needs a name")
+    subject = {"kind": kind, "name": member["name"]}
+    if kind == "ServiceAccount":
+        subject["namespace"] = member.get("namespace") or namespace
+    else:
+        subject["apiGroup"] = "rbac.authorization.k8s.io"
+    labels = _labels(workspace)
+    labels["opsforge.io/role"] = role
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": member_binding_name(kind, member["name"], subject.get("namespace")),
+                     "namespace": namespace, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [subject],
+    }
 
 
 def build_role_bindings(workspace, namespace, members):
+    """``{subject key: RoleBinding}``; ``None`` when ``members`` is ``None`` (leave them alone)."""
+    if members is None:
+        return None
     out = {}
-    for member in members or []:
-        kind = MEMBER_KINDS.get(str(member.get("kind", "user")).lower())
-        if kind is None:
-            raise K8sError("members: kind %r must be one of user, group, serviceaccount" % member.get("kind"))
-        role = member.get("role") or "edit"
-        if role not in MEMBER_ROLES:
-            raise K8sError("members: role %r for %s must be one of admin, edit, view" % (role, member.get("name")))
-        subject = {"kind": kind, "name": member["name"]}
-        if kind == "ServiceAccount":
-            subject["namespace"] = member.get("namespace") or namespace
-        else:
-            subject["apiGroup"] = "rbac.authorization.k8s.io"
-        name = member_binding_name(kind, member["name"])
-        if name in out:
-            raise K8sError("members: %s %s is listed twice" % (kind, member["name"]))
-        labels = _labels(workspace)
-        labels["opsforge.io/role"] = role
-        out[name] = {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-            "subjects": [subject],
-        }
+    for member in members:
+        binding = _member_binding(workspace, namespace, member)
+        key = subject_key(binding["subjects"][0])
+        if key in out:
+            raise K8sError("members: %s %s is listed twice" % (key[0], member["name"]))
+        out[key] = binding
     return out
 
 
+# The named container ports gpu_environment creates (see environment_spec.EnvSpec.ports):
+# a NetworkPolicy port given by name matches exactly the container port of that name.
+ACCESS_PORT_NAMES = ("ssh", "jupyter", "rdp")
+DEFAULT_ACCESS_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def _access_cidrs(isolation):
+    cidrs = isolation.get("access_cidrs")
+    cidrs = list(DEFAULT_ACCESS_CIDRS) if cidrs is None else cidrs
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            raise K8sError("network_isolation.access_cidrs: %r is not a CIDR such as 10.0.0.0/8" % (cidr,)) from None
+    return [str(ipaddress.ip_network(str(c), strict=False)) for c in cidrs]
+
+
 def build_network_policy(workspace, namespace, isolation):
-    """Ingress only from pods of the workspace and from the namespaces in ``allow_from``."""
+    """Ingress from pods of the workspace and the namespaces in ``allow_from_namespaces``, plus
+    the access paths environments expose (container ports named ssh, jupyter, rdp, reached
+    through a NodePort or LoadBalancer Service) from ``access_cidrs`` (default: anywhere)."""
     if not isolation or not isolation.get("enabled", True):
         return None
     sources = [{"podSelector": {}}]
     for other in isolation.get("allow_from_namespaces") or []:
         sources.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other}}})
-    rule = {"from": sources}
+    rules = [{"from": sources}]
+    cidrs = _access_cidrs(isolation)
+    if cidrs:
+        rules.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
+                      "ports": [{"protocol": "TCP", "port": name} for name in ACCESS_PORT_NAMES]})
     return {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": C.NETWORKPOLICY_NAME, "namespace": namespace, "labels": _labels(workspace)},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": rules},
     }
 
 
@@ -145,6 +190,15 @@ def build_namespace(workspace, namespace, labels=None, annotations=None):
     if annotations:
         meta["annotations"] = dict(annotations)
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def _annotations(params):
+    out = dict(params.get("annotations") or {})
+    if params.get("image_policy"):
+        if params["image_policy"] not in C.IMAGE_POLICIES:
+            raise K8sError("image_policy %r must be one of %s" % (params["image_policy"], ", ".join(C.IMAGE_POLICIES)))
+        out[C.IMAGE_POLICY_ANNOTATION] = params["image_policy"]
+    return out
 
 
 def _labels(workspace):
@@ -159,7 +213,7 @@ def build_all(params):
     validate_name(namespace, "namespace")
     return {
         "namespace": namespace,
-        "Namespace": build_namespace(workspace, namespace, params.get("labels"), params.get("annotations")),
+        "Namespace": build_namespace(workspace, namespace, params.get("labels"), _annotations(params)),
         "ResourceQuota": build_quota(workspace, namespace, params.get("quota")),
         "LimitRange": build_limit_range(workspace, namespace, params.get("limit_range")),
         "RoleBinding": build_role_bindings(workspace, namespace, params.get("members")),
@@ -186,6 +240,7 @@ def normalize_workspace(workspace, namespace, ns_obj, quota, limit_range, bindin
         "limit_range": ((limit_range or {}).get("spec", {}).get("limits") or [None])[0] if limit_range else None,
         "members": members,
         "network_isolation": policy is not None,
+        "image_policy": ((ns_obj.get("metadata") or {}).get("annotations") or {}).get(C.IMAGE_POLICY_ANNOTATION) or "any",
     }
     out["labels"].pop("kubernetes.io/metadata.name", None)
     if environments is not None:
@@ -213,7 +268,9 @@ class WorkspaceService:
             "Namespace": ns_obj,
             "ResourceQuota": self.api.get("ResourceQuota", C.QUOTA_NAME, namespace),
             "LimitRange": self.api.get("LimitRange", C.LIMITRANGE_NAME, namespace),
-            "RoleBinding": {b["metadata"]["name"]: b for b in bindings},
+            "RoleBinding": {subject_key((b.get("subjects") or [{}])[0]): b  # the first by name wins
+                            for b in sorted(bindings, key=lambda b: b["metadata"]["name"], reverse=True)},
+            "extra_bindings": _extra_bindings(bindings),
             "NetworkPolicy": self.api.get("NetworkPolicy", C.NETWORKPOLICY_NAME, namespace),
             "environments": [e["metadata"]["name"] for e in envs],
         }
@@ -257,38 +314,47 @@ class WorkspaceService:
             changed |= obj_changed
             result[kind] = after
         live_bindings = live["RoleBinding"] if live else {}
-        for name, want in desired["RoleBinding"].items():
-            if predict:
-                changed, result["RoleBinding"][name] = True, want
-                continue
-            current = live_bindings.get(name)
-            if current is not None and current.get("roleRef") != want["roleRef"]:
-                # roleRef is immutable: replace the binding.
-                self.api.delete("RoleBinding", name, namespace)
-                current = None
-                changed = True
-                if self.api.dry_run:
-                    result["RoleBinding"][name] = want
-                    continue
-            if current is None:
-                result["RoleBinding"][name] = self.api.create("RoleBinding", want, namespace) or want
-                changed = True
-            else:
-                obj_changed, dummy, after = ensure(self.api, "RoleBinding", want, namespace)
-                changed |= obj_changed
-                result["RoleBinding"][name] = after
-        if params.get("purge_members", True):
-            for name in sorted(set(live_bindings) - set(desired["RoleBinding"])):
+        members_changed, result["RoleBinding"] = self._sync_members(
+            desired["RoleBinding"], live_bindings, namespace, predict, params.get("purge_members", True))
+        changed |= members_changed
+        if desired["RoleBinding"] is not None:
+            for name in (live or {}).get("extra_bindings") or []:
                 self.api.delete("RoleBinding", name, namespace)
                 changed = True
-        else:
-            for name in set(live_bindings) - set(desired["RoleBinding"]):
-                result["RoleBinding"][name] = live_bindings[name]
         result["environments"] = live["environments"] if live else []
         after = self._view(workspace, namespace, result)
         if not self.api.dry_run and changed:
             after = self._view(workspace, namespace, self._live(workspace, namespace))
         return changed, before, after
+
+    def _sync_members(self, desired, live, namespace, predict, purge):
+        """Bindings keyed by subject: create, replace (roleRef is immutable), keep, purge.
+
+        ``desired`` is ``None`` when ``members`` was left out: members are left alone."""
+        if desired is None:
+            return False, dict(live)
+        changed, result = False, {}
+        for key, want in desired.items():
+            current = live.get(key)
+            if current is not None and current.get("roleRef") != want["roleRef"]:
+                self.api.delete("RoleBinding", current["metadata"]["name"], namespace)
+                current, changed = None, True
+            if predict or (current is None and self.api.dry_run and key in live):
+                changed, result[key] = True, want
+            elif current is None:
+                result[key] = self.api.create("RoleBinding", want, namespace) or want
+                changed = True
+            else:
+                want = dict(want, metadata=dict(want["metadata"], name=current["metadata"]["name"]))
+                obj_changed, dummy, result[key] = ensure(self.api, "RoleBinding", want, namespace)
+                changed |= obj_changed
+        for key in sorted(set(live) - set(desired), key=str):
+            if purge:
+                self.api.delete("RoleBinding", live[key]["metadata"]["name"], namespace)
+                changed = True
+            else:
+                result[key] = live[key]
+        return changed, result
 
     def absent(self, params):
         workspace = params["name"]
@@ -308,6 +374,17 @@ class WorkspaceService:
         return True, before, None
 
 
+def _extra_bindings(bindings):
+    """Names of member bindings whose subject an earlier binding (by name) already has."""
+    seen, extra = set(), []
+    for binding in sorted(bindings, key=lambda b: b["metadata"]["name"]):
+        key = subject_key((binding.get("subjects") or [{}])[0])
+        if key in seen:
+            extra.append(binding["metadata"]["name"])
+        seen.add(key)
+    return extra
+
+
 def _replace_paths(kind):
     if kind == "ResourceQuota":
         return (("spec", "hard"),)
@@ -319,5 +396,5 @@ def all_manifests(params):
     desired = build_all(params)
     out = [desired["Namespace"]]
     out.extend(o for o in (desired["ResourceQuota"], desired["LimitRange"], desired["NetworkPolicy"]) if o)
-    out.extend(desired["RoleBinding"].values())
+    out.extend((desired["RoleBinding"] or {}).values())
     return [clean(o) for o in out]

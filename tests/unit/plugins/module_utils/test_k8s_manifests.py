@@ -26,6 +26,8 @@ WORKSPACES = {
                  network_isolation={"enabled": True, "allow_from_namespaces": ["ingress-nginx"]},
                  labels={"team": "vision"}, annotations={"owner": "alice"}),
     "minimal": dict(name="tiny", namespace="team-tiny", network_isolation={"enabled": True}),
+    "narrow-access": dict(name="lab", network_isolation={"enabled": True, "access_cidrs": ["10.0.0.0/8", "2001:db8::/32"]},
+                          members=[{"name": "j.doe@x"}, {"name": "J.Doe@x"}]),
 }
 
 ENV_BASE = dict(name="alice-dev", workspace="vision", owner="alice", image="pytorch:2.4", cpu="8", memory="32Gi",
@@ -37,7 +39,9 @@ ENVIRONMENTS = {
                                  ssh={"enabled": True, "authorized_keys": [KEY], "port": 2222},
                                  jupyter={"enabled": True, "token": "t", "port": 8888}, rdp={"enabled": True, "port": 3389},
                                  service_type="NodePort", storage_class="fast", max_lifetime="8h",
-                                 idle_policy={"threshold": 5, "minutes": 30}, node_selector={"pool": "a"},
+                                 idle_policy={"threshold": 5, "idle_minutes": 30}, node_selector={"pool": "a"},
+                                 tolerations=[{"key": "dedicated", "operator": "Equal", "value": "vision", "effect": "NoSchedule"},
+                                              {"operator": "Exists", "effect": "NoExecute"}],
                                  image_pull_policy="IfNotPresent"),
     "mig": dict(ENV_BASE, sharing="mig", mig_profile="1g.10gb", gpus=1, jupyter={"enabled": True}),
     "time-sliced": dict(ENV_BASE, sharing="time-sliced", gpus=1, service_type="LoadBalancer", rdp={"enabled": True}),

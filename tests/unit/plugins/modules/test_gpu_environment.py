@@ -461,3 +461,259 @@ def test_growing_beyond_the_node_names_the_node():
     assert service(api).run(params(gpus=8))["changed"] is True, "its own 6 GPUs come back on gpu-a1"
     with pytest.raises(K8sError, match="no schedulable node has 9 free nvidia.com/gpu .*most free: gpu-a1 with 8"):
         service(api).run(params(gpus=9))
+
+
+# -- every input validated before the first write (#21) -----------------------------------------
+def _ds(mount_path=None, sub_path=None, claim="imagenet"):
+    return [{"claim": claim, "mount_path": mount_path, "sub_path": sub_path}]
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(datasets=_ds("/data/../etc")), "datasets[imagenet].mount_path '/data/../etc' must not contain '..'"),
+    (dict(datasets=_ds("/home/user")), "datasets[imagenet].mount_path '/home/user' would hide the home directory /home/user"),
+    (dict(datasets=_ds("/home")), "datasets[imagenet].mount_path '/home' would hide the home directory /home/user"),
+    (dict(datasets=_ds("/etc/ssl")), "datasets[imagenet].mount_path '/etc/ssl' is inside the system directory /etc"),
+    (dict(datasets=_ds("data/x")), "datasets[imagenet].mount_path 'data/x' must be an absolute path"),
+    (dict(datasets=_ds(sub_path="../../x")), "datasets[imagenet].sub_path '../../x' must not contain '..'"),
+    (dict(datasets=_ds(sub_path="/etc")), "datasets[imagenet].sub_path '/etc' must be relative to the volume"),
+    (dict(datasets=_ds("/data/a") + _ds("/data/a/", claim="coco")), "mount path /data/a is used twice"),
+    (dict(home_mount_path="home/user"), "home_mount_path 'home/user' must be an absolute path"),
+    (dict(home_mount_path="/"), "home_mount_path '/' must not be the root directory"),
+    (dict(home_mount_path="/usr/local"), "home_mount_path '/usr/local' is inside the system directory /usr"),
+    (dict(idle_policy={"threshold": "abc"}), "idle_policy.threshold 'abc' must be a number from 0 to 100"),
+    (dict(idle_policy={"threshold": 150}), "idle_policy.threshold 150 must be a number from 0 to 100"),
+    (dict(idle_policy={"idle_minutes": "soon"}), "idle_policy.idle_minutes 'soon' must be a whole number of minutes"),
+    (dict(idle_policy={"idle_minutes": 0}), "idle_policy.idle_minutes 0 must be at least 1"),
+    (dict(idle_policy={"enabled": "maybe"}), "idle_policy.enabled 'maybe' must be true or false"),
+    (dict(idle_policy={"minutes": 30}), "idle_policy: unknown key 'minutes' (known: enabled, grace_minutes, idle_minutes,"),
+    (dict(max_lifetime="0h"), "max_lifetime '0h' must be longer than 0"),
+])
+def test_paths_and_policies_are_validated_before_any_write(bad, message):
+    api = cluster(dict(IMAGENET, metadata=dict(IMAGENET["metadata"], name="coco")))
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**bad))
+    assert message in err.value.msg
+    assert api.writes == []
+
+
+def test_harmless_path_spellings_are_normalised_and_the_policy_typed():
+    api = cluster()
+    service(api).run(params(datasets=_ds("/data//imagenet/", "./train/2017/"), home_mount_path="/home/user/",
+                            idle_policy={"threshold": "5", "idle_minutes": "30", "enabled": "yes"}))
+    sts = sts_of(api)
+    mounts = {m["name"]: m for m in sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["data-imagenet"]["mountPath"] == "/data/imagenet" and mounts["data-imagenet"]["subPath"] == "train/2017"
+    assert mounts["home"]["mountPath"] == "/home/user"
+    assert json.loads(sts["metadata"]["annotations"][C.IDLE_POLICY_ANNOTATION]) == {
+        "enabled": True, "idle_minutes": 30, "threshold": 5}
+
+
+def test_idle_policy_keys_are_the_ones_the_reaper_reads():
+    from ansible_collections.opsforge.infra.plugins.module_utils._k8s import environment_input, reaper
+
+    assert set(environment_input.IDLE_POLICY_TYPES) == set(reaper.POLICY_KEYS)
+
+
+# -- a create that fails half way removes what it made (#21) ------------------------------------
+def test_failed_create_removes_the_secrets_and_service_it_made():
+    api = cluster()
+    api.fail[("create", "StatefulSet")] = K8sError("Kubernetes API refused to create StatefulSet ws-vision/alice-dev: "
+                                                   "422 Invalid: spec.template.spec.containers[0].image: Required",
+                                                   status=422, reason="Invalid")
+    with pytest.raises(K8sError) as err:
+        service(api).run(params())
+    assert err.value.msg.startswith("Kubernetes API refused to create StatefulSet ws-vision/alice-dev: 422 Invalid")
+    assert "removed what this run had created: Secret alice-dev-ssh, Secret alice-dev-jupyter, Service alice-dev" \
+        in err.value.msg
+    assert api.objects("Secret") == {} and api.objects("Service") == {} and api.objects("StatefulSet") == {}
+
+
+def test_failed_rollback_says_what_is_left_and_how_to_clear_it():
+    api = cluster()
+    api.fail[("create", "StatefulSet")] = K8sError("422 Invalid", status=422, reason="Invalid")
+    api.fail[("delete", "Service")] = K8sError("403 Forbidden", status=403, reason="Forbidden")
+    with pytest.raises(K8sError) as err:
+        service(api).run(params())
+    assert "left behind: Service alice-dev (403 Forbidden)" in err.value.msg
+    assert "state: absent for environment alice-dev in workspace vision removes them" in err.value.msg
+    assert err.value.details["left_behind"] == ["Service alice-dev"]
+    assert list(api.objects("Service")) == ["alice-dev"] and api.objects("Secret") == {}
+    del api.fail[("delete", "Service")]
+    assert service(api).run(params(state="absent"))["changed"] is True
+    assert api.objects("Service") == {}
+
+
+def test_failed_update_keeps_objects_that_existed_before():
+    api = cluster()
+    service(api).run(params())
+    api.fail[("patch", "StatefulSet")] = K8sError("422 Invalid", status=422, reason="Invalid")
+    with pytest.raises(K8sError):
+        service(api).run(params(image="pytorch:2.5"))
+    assert sorted(api.objects("Secret")) == ["alice-dev-jupyter", "alice-dev-ssh"] and "alice-dev" in api.objects("Service")
+
+
+# -- capacity sees what the scheduler sees (#21) ------------------------------------------------
+def _gpu_node(name, gpus=8, labels=None, taints=None, key=C.GPU_RESOURCE, model=A100):
+    obj = node(name, gpus=gpus, key=key, model=model)
+    obj["metadata"]["labels"].update(labels or {})
+    obj["spec"]["taints"] = [{"key": C.GPU_TAINT_KEY, "effect": "NoSchedule"}] + list(taints or [])
+    return obj
+
+
+def _busy(name, node_name, gpus, key=C.GPU_RESOURCE, phase="Running"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "batch"},
+            "spec": {"nodeName": node_name, "containers": [{"name": "c", "resources": {"limits": {key: str(gpus)}}}]},
+            "status": {"phase": phase}}
+
+
+def _refusal(api, **extra):
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**extra))
+    assert api.writes == []
+    return err.value.msg
+
+
+def test_node_selector_pinned_to_a_full_node_is_refused_naming_the_best_candidate():
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-r1", labels={"pool": "research"}),
+                   _gpu_node("gpu-b1", labels={"pool": "batch"}), _busy("train", "gpu-r1", 7)])
+    msg = _refusal(api, node_selector={"pool": "research"})
+    assert "no schedulable node has 2 free nvidia.com/gpu of model %s" % A100 in msg
+    assert "most free: gpu-r1 with 1" in msg
+    assert "gpu-b1 (node_selector pool=research: node has pool=batch)" in msg
+    assert service(api).run(params())["changed"] is True, "without the selector gpu-b1 takes it"
+
+
+def test_taints_count_unless_tolerated_and_tolerations_reach_the_pod():
+    taint = {"key": "dedicated", "value": "teamx", "effect": "NoSchedule"}
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-t1", taints=[taint])])
+    msg = _refusal(api)
+    assert "best candidate: gpu-t1 with 8 free, but taint dedicated=teamx:NoSchedule is not tolerated" in msg
+    wrong = [{"key": "dedicated", "operator": "Equal", "value": "teamy", "effect": "NoSchedule"}]
+    assert "not tolerated" in _refusal(api, tolerations=wrong)
+    right = [{"key": "dedicated", "operator": "Equal", "value": "teamx", "effect": "NoSchedule"}]
+    assert service(api).run(params(tolerations=right))["changed"] is True
+    tolerations = sts_of(api)["spec"]["template"]["spec"]["tolerations"]
+    assert {"key": "dedicated", "operator": "Equal", "value": "teamx", "effect": "NoSchedule"} in tolerations
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in tolerations
+
+
+def test_prefer_no_schedule_taints_do_not_block():
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-p1", taints=[{"key": "spot", "effect": "PreferNoSchedule"}])])
+    assert service(api).run(params())["changed"] is True
+
+
+@pytest.mark.parametrize("sharing,profile,key", [("mig", "1g.10gb", "nvidia.com/mig-1g.10gb"),
+                                                 ("time-sliced", None, "nvidia.com/gpu.shared")])
+def test_mig_and_time_sliced_capacity_counts_requested_slices(sharing, profile, key):
+    api = FakeApi([namespace(), IMAGENET, _gpu_node("gpu-s1", gpus=7, key=key), _busy("a", "gpu-s1", 4, key=key),
+                   _busy("b", "gpu-s1", 2, key=key, phase="Pending")])
+    msg = _refusal(api, sharing=sharing, mig_profile=profile, gpus=2)
+    assert "no schedulable node has 2 free %s of model %s" % (key, A100) in msg and "most free: gpu-s1 with 1" in msg
+    assert service(api).run(params(sharing=sharing, mig_profile=profile, gpus=1))["changed"] is True
+
+
+def test_a_bad_toleration_is_refused_before_any_write():
+    api = cluster()
+    msg = _refusal(api, tolerations=[{"key": "x", "operator": "Exists", "value": "y", "effect": "NoSchedule"}])
+    assert "tolerations[1]: operator Exists takes no value" in msg
+
+
+# -- check mode predicts a whole playbook on an empty cluster (#21) ----------------------------
+def test_check_mode_before_the_workspace_exists_predicts_the_creation():
+    api = FakeApi([node("gpu-a1")], dry_run=True)
+    result = service(api).run(params())
+    assert result["changed"] is True and api.writes == []
+    env = result["environment"]
+    assert (env["name"], env["namespace"], env["gpus"], env["state"]) == ("alice-dev", "ws-vision", 2, "starting")
+    assert env["access"]["ssh"]["command"] == "ssh -p 22 user@alice-dev.ws-vision.svc"
+    assert result["diff"]["before"] is None
+    assert any("ws-vision does not exist yet" in w for w in result["warnings"])
+
+
+def test_check_mode_before_the_workspace_exists_still_refuses_what_cannot_run():
+    api = FakeApi([node("gpu-a1", gpus=1)], dry_run=True)
+    with pytest.raises(K8sError, match="most free: gpu-a1 with 1"):
+        service(api).run(params())
+    with pytest.raises(K8sError, match="Creating environment alice-dev needs image"):
+        service(FakeApi([node("gpu-a1")], dry_run=True)).run(params(image=None))
+    with pytest.raises(K8sError, match="nothing to stop"):
+        service(FakeApi([node("gpu-a1")], dry_run=True)).run(params(state="stopped"))
+
+
+def test_module_check_mode_on_an_empty_cluster_warns(monkeypatch, capsys):
+    warned = []
+    monkeypatch.setattr(gpu_environment.AnsibleModule, "warn", lambda self, msg: warned.append(msg))
+    api = FakeApi([node("gpu-a1")])
+    result = _run(monkeypatch, capsys, gpu_environment, api, check=True, name="alice-dev", workspace="vision",
+                  owner="alice", image="pytorch:2.4", gpus=1, wait=False)
+    assert result["changed"] is True and result["environment"]["gpus"] == 1 and api.writes == []
+    assert any("ws-vision does not exist yet" in w for w in warned)
+
+
+# -- the image catalogue (#21) -----------------------------------------------------------------
+DIGEST1 = "sha256:" + "1" * 64
+DIGEST2 = "sha256:" + "2" * 64
+
+
+def catalogue_entry(name="pytorch", namespace="ws-vision", gpu_models=(), default="2.4"):
+    data = {"name": name, "repository": "registry.example.com/ml/pytorch", "description": "PyTorch + CUDA",
+            "default": default, "gpu_models": list(gpu_models),
+            "versions": [{"tag": "2.4", "digest": DIGEST1}, {"tag": "2.5", "digest": DIGEST2}]}
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": C.IMAGE_CONFIGMAP_PREFIX + name, "namespace": namespace,
+                         "labels": {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE, C.IMAGE_CATALOGUE_LABEL: name}},
+            "data": {"image.json": json.dumps(data)}}
+
+
+def catalogue_only(api):
+    ns = api.get("Namespace", "ws-vision")
+    ns["metadata"].setdefault("annotations", {})[C.IMAGE_POLICY_ANNOTATION] = "catalogue"
+    api.put(ns)
+    return api
+
+
+def test_catalogue_image_pins_the_digest_of_the_default_or_chosen_version():
+    api = cluster(catalogue_entry())
+    result = service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert result["environment"]["image"] == "registry.example.com/ml/pytorch:2.4@" + DIGEST1
+    service(api).run(params(image=None, catalogue_image="pytorch", catalogue_version="2.5"))
+    assert sts_of(api)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        "registry.example.com/ml/pytorch:2.5@" + DIGEST2
+    api.writes.clear()
+    assert service(api).run(params(image=None, catalogue_image="pytorch", catalogue_version="2.5"))["changed"] is False
+
+
+def test_platform_catalogue_is_seen_by_every_workspace():
+    api = cluster(namespace(C.PLATFORM_NAMESPACE), catalogue_entry(namespace=C.PLATFORM_NAMESPACE))
+    result = service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert result["environment"]["image"].endswith(":2.4@" + DIGEST1)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (dict(image=None, catalogue_image="tensorflow"),
+     "catalogue_image 'tensorflow' is not in the image catalogue of workspace vision (known: pytorch)"),
+    (dict(image=None, catalogue_image="pytorch", catalogue_version="9.9"),
+     "catalogue_version '9.9' of image pytorch is not in the catalogue (versions: 2.4, 2.5)"),
+    (dict(image="pytorch:latest"), "image 'pytorch:latest' is not in the image catalogue of workspace vision, which only"
+                                   " allows catalogue images (known: pytorch)"),
+    (dict(image="registry.example.com/ml/pytorch:2.6"), "is not in the image catalogue of workspace vision"),
+])
+def test_a_catalogue_only_workspace_refuses_other_images(extra, message):
+    api = catalogue_only(cluster(catalogue_entry()))
+    with pytest.raises(K8sError) as err:
+        service(api).run(params(**extra))
+    assert message in err.value.msg and api.writes == []
+
+
+def test_a_catalogue_only_workspace_accepts_a_catalogue_reference_spelled_as_an_image():
+    api = catalogue_only(cluster(catalogue_entry()))
+    service(api).run(params(image="registry.example.com/ml/pytorch:2.5"))
+    assert sts_of(api)["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":2.5@" + DIGEST2)
+
+
+def test_catalogue_gpu_models_are_enforced():
+    api = cluster(catalogue_entry(gpu_models=["NVIDIA-H100-80GB-HBM3"]))
+    with pytest.raises(K8sError, match="image pytorch allows the GPU models NVIDIA-H100-80GB-HBM3, not "
+                                       "NVIDIA-A100-SXM4-80GB"):
+        service(api).run(params(image=None, catalogue_image="pytorch"))
+    assert api.writes == []

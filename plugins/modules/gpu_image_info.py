@@ -1,0 +1,88 @@
+#!/usr/bin/python
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gpu_image_info
+short_description: List the GPU platform's image catalogue
+version_added: 0.1.0
+description:
+  - Lists the catalogue images made by M(opsforge.infra.gpu_image) that a workspace sees (its own and the
+    platform's; its own win on equal names), or the platform catalogue alone when O(workspace) is omitted.
+author:
+  - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    description: Read only.
+  diff_mode:
+    support: none
+    description: Read only, nothing to compare.
+  idempotent:
+    support: full
+    description: Read only.
+options:
+  workspace:
+    description: Workspace whose catalogue to list (with the platform's). The platform catalogue alone when omitted.
+    type: str
+  namespace:
+    description: Namespace of the workspace when it is not C(ws-<workspace>).
+    type: str
+  name:
+    description: Only the image of this name.
+    type: str
+seealso:
+  - module: opsforge.infra.gpu_image
+"""
+
+EXAMPLES = r"""
+- name: What the vision team may run
+  opsforge.infra.gpu_image_info:
+    workspace: vision
+  register: catalogue
+
+- name: Show the default references
+  ansible.builtin.debug:
+    msg: "{{ catalogue.images | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+images:
+  description: Catalogue images, sorted by name, each as the RV(opsforge.infra.gpu_image#module:image) value of M(opsforge.infra.gpu_image).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "pytorch", "namespace": "ws-vision", "workspace": "vision", "repository": "registry.example.com/ml/pytorch",
+            "description": "PyTorch", "default": "2.5", "gpu_models": [],
+            "versions": [{"tag": "2.5", "digest": "sha256:9f53...", "reference": "registry.example.com/ml/pytorch:2.5@sha256:9f53..."}]}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService  # noqa: E402
+
+
+def main():
+    spec = ArgumentSpec(dict(
+        workspace=dict(type="str"),
+        namespace=dict(type="str"),
+        name=dict(type="str"),
+    )).merge(AUTH_SPEC)
+    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    try:
+        images = ImageService(get_api(module)).info(module.params)
+    except K8sError as err:
+        module.fail_json(**err.fail_kwargs())
+    module.exit_json(changed=False, images=images)
+
+
+if __name__ == "__main__":
+    main()
