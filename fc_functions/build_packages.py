@@ -1,7 +1,7 @@
 """Build one reproducible zip per camera function: ``<out>/<function>.zip``.
 
 Each zip holds ``index.py``, the shared ``camera_common`` package and the function's
-dependencies (``<function>/requirements.txt``) installed for the FC 3.0 runtime (Linux
+dependencies (``<function>/requirements.txt``, without numpy: see NOT_PACKAGED) installed for the FC 3.0 runtime (Linux
 x86_64, CPython 3.10 wheels) from a local wheelhouse. Reproducible: entries sorted, fixed
 timestamps (1980-01-01), fixed permissions, no ``.pyc`` files, no console scripts (their
 shebang names the build machine's interpreter). The same inputs give the same bytes.
@@ -23,6 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 EPOCH = (1980, 1, 1, 0, 0, 0)
 PLATFORM = ["--platform", "manylinux2014_x86_64", "--python-version", "3.10", "--implementation", "cp", "--only-binary=:all:"]
 SKIP_DIRS = {"__pycache__", "bin"}
+# Installed as a dependency of tablestore but only used by flatbuffers' optional numpy helpers (timeseries
+# tables), which the functions never touch: leaving it out saves 40 MB and a tenth of a second of cold start.
+NOT_PACKAGED = ("numpy", "numpy.libs")
+NOT_PACKAGED_DIST = "numpy-"
 SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
@@ -47,7 +51,8 @@ def collect(root):
     """(arcname, path) pairs under root, sorted, without caches and scripts."""
     entries = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        top = os.path.relpath(dirpath, root) == "."
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not (top and (d in NOT_PACKAGED or d.startswith(NOT_PACKAGED_DIST))))
         for filename in filenames:
             if filename.endswith(SKIP_SUFFIXES):
                 continue

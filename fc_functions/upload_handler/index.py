@@ -42,20 +42,16 @@ def _checked_key(key, device_id, top):
 
 def _object_size(services, key):
     """Size of a plain uploaded object; refused() when it is missing or of another type."""
-    import oss2
-
-    try:
-        meta = services.oss_bucket.head_object(key)
-    except oss2.exceptions.NotFound:
+    status, headers = services.head_object(key)
+    if status in (403, 404):
         raise refused()
-    except oss2.exceptions.OssError as exc:
-        if getattr(exc, "status", None) in (403, 404):
-            raise refused()
-        runtime.LOG.error(json.dumps({"event": "oss_error", "status": getattr(exc, "status", None), "code": getattr(exc, "code", None)}))
+    if status != 200:
+        runtime.LOG.error(json.dumps({"event": "oss_error", "status": status, "request_id": headers.get("x-oss-request-id")}))
         raise HttpError(503, "Unavailable", "object storage is unavailable, try again")
-    if meta.headers.get("x-oss-object-type") not in ACCEPTED_TYPES:
+    if headers.get("x-oss-object-type") not in ACCEPTED_TYPES:
         raise refused()
-    return int(meta.content_length or 0)
+    size = headers.get("content-length", "0")
+    return int(size) if size.isdigit() else 0
 
 
 def _record(services, device_id, match, attrs, fields):

@@ -8,8 +8,10 @@ functions never carry one.
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import os
+import re
 import time
 import urllib.parse
 import uuid
@@ -42,11 +44,44 @@ def ots_client(config, creds):
     )
 
 
-def oss_bucket(config, creds):
-    import oss2
+IP_HOST = re.compile(r"^[0-9.]+(:[0-9]+)?\Z")
 
-    auth = oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
-    return oss2.Bucket(auth, config.oss_endpoint, config.bucket, connect_timeout=5)
+
+def _object_url(endpoint, bucket, key):
+    """Virtual-hosted URL of an object (path style on an IP endpoint, as oss2 does)."""
+    scheme, host = endpoint.split("://", 1) if "://" in endpoint else ("https", endpoint)
+    host = host.rstrip("/")
+    quoted = urllib.parse.quote(key, safe="")
+    if IP_HOST.match(host):
+        return "%s://%s/%s/%s" % (scheme, host, bucket, quoted)
+    return "%s://%s.%s/%s" % (scheme, bucket, host, quoted)
+
+
+def oss_v1_signature(secret, verb, date, oss_headers, resource):
+    """OSS V1 header signature: base64 HMAC-SHA1 of VERB, Content-MD5, Content-Type, Date, x-oss-* headers, resource."""
+    canonical = "".join("%s:%s\n" % (k, oss_headers[k]) for k in sorted(oss_headers))
+    to_sign = "%s\n\n\n%s\n%s%s" % (verb, date, canonical, resource)
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha1).digest()).decode("ascii")
+
+
+def head_object(config, creds, key, now=None):
+    """HEAD of one object with a V1-signed request: ``(status, {lower-case header: value})``.
+
+    The one OSS call the functions make, without the oss2 SDK (a third of a second to import);
+    ``requests`` comes with the FC Python runtime.
+    """
+    import requests
+
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() if now is None else now))
+    oss_headers = {"x-oss-security-token": creds.security_token}
+    signature = oss_v1_signature(creds.access_key_secret, "HEAD", date, oss_headers, "/%s/%s" % (config.bucket, key))
+    headers = dict(oss_headers, Date=date, Authorization="OSS %s:%s" % (creds.access_key_id, signature))
+    try:
+        response = requests.head(_object_url(config.oss_endpoint, config.bucket, key), headers=headers, timeout=5, allow_redirects=False)
+    except requests.RequestException as exc:
+        LOG.error(json.dumps({"event": "oss_error", "error": type(exc).__name__}))
+        raise HttpError(503, "Unavailable", "object storage is unavailable, try again")
+    return response.status_code, {k.lower(): v for k, v in response.headers.items()}
 
 
 def presign_get(endpoint, bucket, key, creds, expires):
@@ -54,7 +89,6 @@ def presign_get(endpoint, bucket, key, creds, expires):
 
     Pure computation: no SDK import, no request. ``expires`` is an epoch second.
     """
-    scheme, host = endpoint.split("://", 1) if "://" in endpoint else ("https", endpoint)
     resource = "/%s/%s?security-token=%s" % (bucket, key, creds.security_token)
     to_sign = "GET\n\n\n%d\n%s" % (expires, resource)
     digest = hmac.new(creds.access_key_secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha1).digest()
@@ -62,7 +96,7 @@ def presign_get(endpoint, bucket, key, creds, expires):
         ("OSSAccessKeyId", creds.access_key_id), ("Expires", str(expires)),
         ("Signature", base64.b64encode(digest).decode("ascii")), ("security-token", creds.security_token),
     ])
-    return "%s://%s.%s/%s?%s" % (scheme, bucket, host.rstrip("/"), urllib.parse.quote(key, safe=""), query)
+    return "%s?%s" % (_object_url(endpoint, bucket, key), query)
 
 
 def _percent(value):
@@ -95,7 +129,6 @@ def sts_assume_role(config, creds, role_arn, session_name, policy, seconds, urlo
 
     One small signed HTTPS request instead of the STS SDK (which costs half a second to import).
     """
-    import json
     import urllib.request
 
     url, body = assume_role_request(config, creds, role_arn, session_name, policy, seconds, time.time(), uuid.uuid4().hex)

@@ -27,7 +27,7 @@ if SHARED not in sys.path:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from camera_common import security  # noqa: E402
+from camera_common import clients, security  # noqa: E402
 from camera_common.config import load  # noqa: E402
 from camera_common.runtime import Services  # noqa: E402
 from fake_ots import camera_tables  # noqa: E402
@@ -85,8 +85,6 @@ class Camera:
     """The backend under test: fake Tablestore, stubbed OSS, recorded STS calls and webhooks."""
 
     def __init__(self, oss_mock):
-        import oss2
-
         self.config = load(dict(ENV))
         self.ots = camera_tables()
         self.clock = Clock()
@@ -95,8 +93,9 @@ class Camera:
         self.sent = []
         self.send_result = (200, b'{"code":0}')
         self.send_error = None
-        bucket = oss2.Bucket(oss2.StsAuth("STS.test", "secret", "token"), OSS_ENDPOINT, BUCKET)
-        self.services = Services(self.config, ots_client=self.ots, oss_bucket=bucket, assume_role=self._assume, send=self._send, clock=self.clock)
+        function_creds = clients.Credentials("STS.test", "secret", "token")
+        self.services = Services(self.config, ots_client=self.ots, head=lambda key: clients.head_object(self.config, function_creds, key),
+                                 assume_role=self._assume, send=self._send, clock=self.clock)
         self.handlers = {name: load_handler(name) for name in FUNCTIONS}
         self._nonce = 0
 

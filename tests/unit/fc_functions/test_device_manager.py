@@ -6,6 +6,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+import responses
 from alibabacloud_tea_openapi.utils import Utils as OpenApiUtils
 from camera_common import security
 
@@ -175,7 +176,19 @@ def test_production_clients_use_the_function_role_credentials(monkeypatch, camer
     monkeypatch.setattr(runtime, "_CONFIG", [camera.config])
     services = runtime.Services.production(_FcContext())
     assert isinstance(services.store.client, tablestore.OTSClient)
-    assert isinstance(services.oss_bucket, oss2.Bucket) and isinstance(services.oss_bucket.auth, oss2.StsAuth)
+    # the OSS HEAD is signed with the function role's credentials exactly as oss2 would sign it
+    key = "devices/cam-1/1795341600000-a1b2c3.jpg"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.HEAD, "https://camera-test.oss-cn-hangzhou-internal.aliyuncs.com/" + urllib.parse.quote(key, safe=""),
+                 headers={"Content-Length": "5", "x-oss-object-type": "Normal"})
+        assert services.head_object(key)[0] == 200
+        ours = mock.calls[0].request.headers
+        bucket = oss2.Bucket(oss2.StsAuth("STS.function", "fn-secret", "fn-token"), camera.config.oss_endpoint, "camera-test")
+        monkeypatch.setattr(oss2.utils, "http_date", lambda *a: ours["Date"])
+        bucket.head_object(key)
+        theirs = mock.calls[1].request.headers
+    assert ours["Authorization"] == theirs["Authorization"] and ours["Authorization"].startswith("OSS STS.function:")
+    assert ours["x-oss-security-token"] == theirs["x-oss-security-token"] == "fn-token"
     seen = []
 
     class Answer:
