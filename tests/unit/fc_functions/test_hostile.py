@@ -259,3 +259,17 @@ def test_hostile_requests_never_5xx_and_never_another_devices_data(path, headers
     finally:
         mock.stop()
         mock.reset()
+
+
+@SETTINGS
+@given(raw=st.one_of(st.binary(max_size=200), st.text(st.characters(codec=None, exclude_categories=()), max_size=60).map(
+    lambda t: t.encode("utf-8", "surrogatepass")), st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n)))
+def test_raw_event_bytes_never_5xx(raw):
+    camera, mock, dummy = fresh()
+    try:
+        for name in ("device_manager", "upload_handler", "image_query"):
+            result = camera.handlers[name].handler(raw, Context(), services=camera.services)
+            assert "statusCode" not in result or 400 <= result["statusCode"] < 500, (name, raw, result)
+    finally:
+        mock.stop()
+        mock.reset()
