@@ -106,3 +106,27 @@ def test_numpy_is_not_packaged(tmp_path):
         (tmp_path / path).write_text("x")
     names = [name for name, _path in builder.collect(str(tmp_path))]
     assert names == ["camera_common/numpy/x.py", "flatbuffers/compat.py", "tablestore/__init__.py"]
+
+
+def test_pyc_are_shipped_only_for_the_runtime_version(tmp_path, monkeypatch):
+    version = "%d.%d" % sys.version_info[:2]
+    proc = subprocess.run([sys.executable, BUILD, "--out", str(tmp_path / "x"), "--no-deps", "--only", "image_query",
+                           "--compile-with", sys.executable], capture_output=True, text=True)
+    if version != "3.10":  # functions.json says python3.10: a .pyc of another version would be dead weight
+        assert proc.returncode != 0 and "the runtime is python3.10" in proc.stderr
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("camera_build_packages_pyc", BUILD)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    monkeypatch.setattr(builder, "runtime_version", lambda: version)
+    digests = []
+    for out in ("a", "b"):
+        (tmp_path / out).mkdir()
+        target, digest = builder.build("image_query", str(tmp_path / out), str(tmp_path / "wheels"), with_deps=False, compile_with=sys.executable)
+        digests.append(digest)
+    assert digests[0] == digests[1]  # unchecked-hash .pyc: still byte-for-byte reproducible
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    tag = sys.implementation.cache_tag
+    assert "camera_common/__pycache__/security.%s.pyc" % tag in names and "index.py" in names
