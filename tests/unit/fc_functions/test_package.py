@@ -130,3 +130,33 @@ def test_pyc_are_shipped_only_for_the_runtime_version(tmp_path, monkeypatch):
         names = archive.namelist()
     tag = sys.implementation.cache_tag
     assert "camera_common/__pycache__/security.%s.pyc" % tag in names and "index.py" in names
+
+
+LEAN_IMPORT = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from camera_common import clients, config
+ts = clients.load_tablestore()
+assert "aiohttp" not in sys.modules, "the synchronous client does not need aiohttp"
+cfg = config.load({"CAMERA_REGION": "cn-hangzhou", "CAMERA_BUCKET": "b", "CAMERA_OTS_ENDPOINT": "https://i.cn-hangzhou.ots.aliyuncs.com",
+                   "CAMERA_OTS_INSTANCE": "i", "CAMERA_SIGNING_KEY": "k" * 40})
+client = clients.ots_client(cfg, clients.Credentials("STS.a", "s", "t"))
+assert isinstance(client, ts.OTSClient)
+row = ts.Row([("device_id", "cam-1")], [("salt", "x")])
+assert ts.Condition(ts.RowExistenceExpectation.EXPECT_NOT_EXIST) and row.primary_key
+try:
+    ts.connection.aiohttp.ClientSession()
+except RuntimeError as exc:
+    assert "AsyncOTSClient" in str(exc)
+else:
+    raise AssertionError("the aiohttp placeholder must refuse to be used")
+import aiohttp  # anything else that wants aiohttp still gets the real one
+assert hasattr(aiohttp, "ClientSession") and not isinstance(aiohttp, clients.AsyncOnly)
+print("ok")
+"""
+
+
+def test_tablestore_is_imported_without_aiohttp():
+    """aiohttp is half of tablestore's import time and only its AsyncOTSClient uses it: the functions do not load it."""
+    proc = subprocess.run([sys.executable, "-c", LEAN_IMPORT, os.path.join(FC, "shared")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]
