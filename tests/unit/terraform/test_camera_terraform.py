@@ -233,5 +233,5 @@ def test_checkov_finds_nothing_and_every_skip_has_a_reason():
     failed = ["%s %s" % (c["check_id"], c["resource"]) for c in report["results"].get("failed_checks", [])]
     assert failed == [] and summary["failed"] == 0
     assert summary["parsing_errors"] == 0
-    assert summary["passed"] >= 8
+    assert summary["passed"] >= 2  # CKV_ALI_1 (no public ACL), CKV_ALI_12 (access logs); the API Gateway checks went with the gateway
     assert {c["check_id"] for c in report["results"].get("skipped_checks", [])} == {s[0] for s in skips}
