@@ -4,8 +4,12 @@
 * OSS ``ObjectCreated:*`` trigger events for originals under ``devices/``.
 
 The row key comes from the object key, so a retried upload or a second event for the same
-object updates one row. The object must exist in OSS (its size is read from OSS, not
-trusted from the device). Motion images notify the device's webhook; a failed
+object updates one row. The original and the thumbnail must be plain uploads (OSS object type
+``Normal`` or ``Multipart``) under the device's own prefix: a symlink (``PutSymlink`` needs
+only ``oss:PutObject``) could point at another device's object, an appendable object can change
+after it is checked. A key outside the prefix, a missing object and an object of another type
+get one and the same answer, so a report is no oracle of what exists. The size is read from
+OSS, not trusted from the device. Motion images notify the device's webhook; a failed
 notification is logged and never fails the upload.
 
 Handler: ``index.handler`` (FC 3.0, Python runtime).
@@ -15,23 +19,39 @@ import json
 
 from camera_common import notify, runtime
 from camera_common.auth import authenticate_device
-from camera_common.errors import HttpError, bad_request
+from camera_common.errors import HttpError, bad_request, forbidden
 from camera_common.security import parse_image_key, row_key_for, valid_device_id
 
 FUNCTION = "upload_handler"
+ACCEPTED_TYPES = ("Normal", "Multipart")
+# ObjectCreated events of plain uploads; PutSymlink, AppendObject, CopyObject... are not images a device uploaded
+UPLOAD_EVENTS = ("ObjectCreated:PutObject", "ObjectCreated:PostObject", "ObjectCreated:CompleteMultipartUpload")
+
+
+def refused():
+    """One answer for a foreign key, a missing object and an object of another type."""
+    return forbidden("object is not an image this device uploaded", code="ObjectRefused")
+
+
+def _checked_key(key, device_id, top):
+    try:
+        return parse_image_key(key, device_id, top=top)
+    except HttpError:
+        raise refused()
 
 
 def _object_size(services, key):
-    import oss2
-
-    try:
-        meta = services.oss_bucket.head_object(key)
-    except oss2.exceptions.NotFound:
-        raise bad_request("object %s was not uploaded" % key, code="ObjectMissing")
-    except oss2.exceptions.OssError as exc:
-        runtime.LOG.error(json.dumps({"event": "oss_error", "status": getattr(exc, "status", None), "code": getattr(exc, "code", None)}))
+    """Size of a plain uploaded object; refused() when it is missing or of another type."""
+    status, headers = services.head_object(key)
+    if status in (403, 404):
+        raise refused()
+    if status != 200:
+        runtime.LOG.error(json.dumps({"event": "oss_error", "status": status, "request_id": headers.get("x-oss-request-id")}))
         raise HttpError(503, "Unavailable", "object storage is unavailable, try again")
-    return int(meta.content_length or 0)
+    if headers.get("x-oss-object-type") not in ACCEPTED_TYPES:
+        raise refused()
+    size = headers.get("content-length", "0")
+    return int(size) if size.isdigit() else 0
 
 
 def _record(services, device_id, match, attrs, fields):
@@ -54,10 +74,10 @@ def report(request, services, fields):
     device_id, device = authenticate_device(request, services, fields)
     body = request.json()
     key = body.get("object_key")
-    match = parse_image_key(key, device_id, top="devices")
+    match = _checked_key(key, device_id, "devices")
     thumb = body.get("thumbnail_key")
     if thumb is not None:
-        parse_image_key(thumb, device_id, top="thumbnails/devices")
+        _checked_key(thumb, device_id, "thumbnails/devices")
     has_motion = body.get("has_motion", False)
     if not isinstance(has_motion, bool):
         raise bad_request("has_motion must be true or false")
@@ -69,6 +89,8 @@ def report(request, services, fields):
         "created_at": int(match.group("ms")),
         "image_size": _object_size(services, key),
     }
+    if thumb is not None:
+        _object_size(services, thumb)
     row_key, created, before = _record(services, device_id, match, attrs, fields)
     notified = None
     if has_motion and not (before or {}).get("has_motion"):
@@ -89,7 +111,7 @@ def on_oss_event(event, services, fields):
             bucket = (oss.get("bucket") or {}).get("name")
             obj = oss.get("object") or {}
             key = obj.get("key")
-            if not isinstance(name, str) or not name.startswith("ObjectCreated:") or bucket != services.config.bucket:
+            if name not in UPLOAD_EVENTS or bucket != services.config.bucket:
                 raise bad_request("not an ObjectCreated event of the camera bucket")
             match = parse_image_key(key, None, top="devices")
             device_id = match.group("device")

@@ -73,6 +73,8 @@ options:
     description:
       - The complete list of lifecycle rules. V([]) removes all rules; unset leaves them alone.
       - OSS allows one kind of expiration per rule, so expired delete markers need a rule of their own.
+      - OSS refuses two rules with the same action (both expiration kinds are one action) on overlapping prefixes
+        (one prefix starts the other, V("") overlaps every prefix); such a list fails before anything is written.
     type: list
     elements: dict
     suboptions:
@@ -132,8 +134,8 @@ EXAMPLES = r"""
         expiration_days: 30
         noncurrent_expiration_days: 1
         abort_multipart_days: 1
-      - id: images-delete-markers
-        prefix: devices/
+      - id: archive-delete-markers
+        prefix: archive/
         expired_object_delete_marker: true
     tags:
       app: camera

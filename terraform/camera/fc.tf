@@ -22,13 +22,23 @@ resource "alicloud_fcv3_function" "camera" {
 
   # The role's temporary credentials are injected into the function: no access key is ever configured.
   role = alicloud_ram_role.function[each.key].arn
-  # Motion webhooks (Feishu / DingTalk) need the internet; the other functions do not.
-  internet_access = each.key == "upload_handler"
+  # public mode: Tablestore and STS are reached over the internet. vpc mode: through the VPC interface; only
+  # upload_handler needs the internet (motion webhooks to Feishu / DingTalk).
+  internet_access = !local.vpc || each.key == "upload_handler"
 
   environment_variables = local.common_environment
 
   code {
     zip_file = filebase64("${var.package_dir}/${each.key}.zip")
+  }
+
+  dynamic "vpc_config" {
+    for_each = local.vpc ? [1] : []
+    content {
+      vpc_id            = alicloud_vpc.camera[0].id
+      vswitch_ids       = [alicloud_vswitch.functions[0].id]
+      security_group_id = alicloud_security_group.functions[0].id
+    }
   }
 
   log_config {
@@ -38,11 +48,13 @@ resource "alicloud_fcv3_function" "camera" {
     enable_instance_metrics = true
   }
 
-  depends_on = [alicloud_ram_role_policy_attachment.function]
+  depends_on = [alicloud_ram_role_policy_attachment.function, alicloud_ots_instance_attachment.camera]
 }
 
-# HTTP triggers need an Aliyun signature (fc:InvokeFunction) and have no public URL: devices and users go
-# through API Gateway; nobody can call the functions around it.
+# HTTP triggers without the default *.fcapp.run URL: requests come only through the custom domain. They are
+# anonymous at the HTTP level because the functions authenticate every request themselves: devices sign each
+# request (HMAC, timestamp, nonce), owners' services send an owner token signed with the master key; no header
+# a caller sets is trusted as an identity.
 resource "alicloud_fcv3_trigger" "http" {
   for_each      = local.functions
   function_name = alicloud_fcv3_function.camera[each.key].function_name
@@ -50,7 +62,7 @@ resource "alicloud_fcv3_trigger" "http" {
   trigger_type  = "http"
   qualifier     = "LATEST"
   trigger_config = jsonencode({
-    authType           = "function"
+    authType           = "anonymous"
     methods            = ["GET", "POST"]
     disableURLInternet = true
   })

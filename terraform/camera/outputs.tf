@@ -23,22 +23,17 @@ output "device_upload_role_arn" {
   value       = alicloud_ram_role.device_upload.arn
 }
 
-output "api_group_id" {
-  description = "API Gateway group."
-  value       = alicloud_api_gateway_group.camera.id
+output "device_read_role_arn" {
+  description = "Role behind signed image URLs (assumable only by the image-query function's role)."
+  value       = alicloud_ram_role.device_read.arn
 }
 
-output "api_subdomain" {
-  description = "Default domain of the API group."
-  value       = alicloud_api_gateway_group.camera.sub_domain
+output "api_url" {
+  description = "Base URL of the API (custom domain, HTTPS)."
+  value       = "https://${alicloud_fcv3_custom_domain.api.custom_domain_name}"
 }
 
-output "owner_app_id" {
-  description = "API Gateway app for the owners' service."
-  value       = alicloud_api_gateway_app.owners.id
-}
-
-output "device_app_id" {
-  description = "API Gateway app for the camera fleet."
-  value       = alicloud_api_gateway_app.devices.id
+output "vpc_id" {
+  description = "VPC of the functions (network_mode vpc), null in public mode."
+  value       = local.vpc ? alicloud_vpc.camera[0].id : null
 }

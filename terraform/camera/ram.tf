@@ -1,6 +1,7 @@
-# Least privilege: one role per function, trusted by Function Compute only; the device upload role is trusted
-# only by the device-manager function's role (not by the whole FC service), and the device token narrows it
-# further with a per-device session policy (fc_functions/shared/camera_common/security.py).
+# Least privilege: one role per function, trusted by Function Compute only. The device upload role is trusted
+# only by the device-manager function's role, the device read role only by the image-query function's role
+# (not by the whole FC service); every session narrows them further with a per-device session policy
+# (fc_functions/shared/camera_common/security.py): a token writes, a signed URL reads, one device's prefix.
 
 locals {
   fc_trust = jsonencode({
@@ -26,10 +27,7 @@ locals {
     image_query = [
       { Effect = "Allow", Action = ["ots:GetRow", "ots:GetRange"], Resource = [local.images_table] },
       { Effect = "Allow", Action = ["ots:GetRow"], Resource = [local.devices_table] },
-      {
-        Effect   = "Allow", Action = ["oss:GetObject"],
-        Resource = ["acs:oss:*:*:${var.bucket_name}/devices/*", "acs:oss:*:*:${var.bucket_name}/thumbnails/devices/*"]
-      },
+      { Effect = "Allow", Action = ["sts:AssumeRole"], Resource = [alicloud_ram_role.device_read.arn] },
     ]
   }
 }
@@ -118,26 +116,34 @@ resource "alicloud_ram_role_policy_attachment" "oss_trigger" {
   policy_type = "Custom"
 }
 
-# API Gateway invokes the three functions (FC event mode).
-resource "alicloud_ram_role" "gateway" {
-  role_name   = "${var.name}-gateway"
-  description = "API Gateway invokes the camera functions"
+# Assumed by image-query for the credentials that sign an owner's URLs; only its role may assume it.
+resource "alicloud_ram_role" "device_read" {
+  role_name   = "${var.name}-device-read"
+  description = "Signed image URLs; every session is narrowed to one device prefix by a session policy"
   assume_role_policy_document = jsonencode({
-    Version   = "1"
-    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = ["apigateway.aliyuncs.com"] } }]
+    Version = "1"
+    Statement = [{
+      Effect    = "Allow", Action = "sts:AssumeRole",
+      Principal = { RAM = [alicloud_ram_role.function["image_query"].arn] }
+    }]
   })
+  max_session_duration = 3600
 }
 
-resource "alicloud_ram_policy" "gateway" {
-  policy_name = "${var.name}-gateway"
+resource "alicloud_ram_policy" "device_read" {
+  policy_name = "${var.name}-device-read"
+  description = "GetObject of originals and thumbnails; each session is narrowed to devices/<id>/"
   policy_document = jsonencode({
-    Version   = "1"
-    Statement = [{ Effect = "Allow", Action = ["fc:InvokeFunction"], Resource = [for key, name in local.function_names : "${local.function_arn}/${name}"] }]
+    Version = "1"
+    Statement = [{
+      Effect   = "Allow", Action = ["oss:GetObject"],
+      Resource = ["acs:oss:*:*:${var.bucket_name}/devices/*", "acs:oss:*:*:${var.bucket_name}/thumbnails/devices/*"]
+    }]
   })
 }
 
-resource "alicloud_ram_role_policy_attachment" "gateway" {
-  role_name   = alicloud_ram_role.gateway.role_name
-  policy_name = alicloud_ram_policy.gateway.policy_name
+resource "alicloud_ram_role_policy_attachment" "device_read" {
+  role_name   = alicloud_ram_role.device_read.role_name
+  policy_name = alicloud_ram_policy.device_read.policy_name
   policy_type = "Custom"
 }

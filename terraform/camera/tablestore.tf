@@ -1,10 +1,14 @@
+# network_type_acl replaces the deprecated accessed_by: VPC only (the attached VPC, network.tf) or the internet.
 resource "alicloud_ots_instance" "camera" {
-  name          = var.ots_instance_name
-  description   = "Camera backend metadata"
-  accessed_by   = "Vpc"
-  instance_type = "Capacity"
-  tags          = var.tags
+  name             = var.ots_instance_name
+  description      = "Camera backend metadata"
+  network_type_acl = local.vpc ? ["VPC"] : ["INTERNET", "VPC"]
+  instance_type    = "Capacity"
+  tags             = var.tags
 }
+
+# Encryption everywhere uses service-managed keys (SSE_KMS_SERVICE here, OSS-managed KMS key on the bucket):
+# nothing to grant, and no customer key is offered that a role could not use.
 
 # One row per image: pk (partition_key = device_id, row_key = <13-digit ms>-<suffix> from the object key).
 resource "alicloud_ots_table" "images" {

@@ -24,6 +24,56 @@ variable "ots_instance_name" {
   default     = "camera"
 }
 
+variable "network_mode" {
+  description = "How the functions reach Tablestore and STS: vpc (a VPC, the instance attached to it, VPC endpoints; Tablestore refuses the internet) or public (public endpoints over the functions' internet access; no VPC)."
+  type        = string
+  default     = "vpc"
+  validation {
+    condition     = contains(["vpc", "public"], var.network_mode)
+    error_message = "network_mode must be vpc or public."
+  }
+}
+
+variable "zone_id" {
+  description = "Zone of the functions' vSwitch (network_mode vpc), for example cn-hangzhou-h: one where Function Compute offers VPC access."
+  type        = string
+  default     = ""
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC created in network_mode vpc."
+  type        = string
+  default     = "10.42.0.0/16"
+}
+
+variable "vswitch_cidr" {
+  description = "CIDR block of the functions' vSwitch (inside vpc_cidr)."
+  type        = string
+  default     = "10.42.1.0/24"
+}
+
+variable "domain_name" {
+  description = "Custom domain of the API (for example camera.example.com); its DNS CNAME must point at <account_id>.<region>.fc.aliyuncs.com before apply."
+  type        = string
+}
+
+variable "certificate_name" {
+  description = "Name of the domain's certificate in Function Compute."
+  type        = string
+  default     = "camera-api"
+}
+
+variable "certificate_pem" {
+  description = "PEM certificate chain of domain_name (leaf first)."
+  type        = string
+}
+
+variable "certificate_private_key" {
+  description = "PEM private key of the certificate. Keep it in a secret store."
+  type        = string
+  sensitive   = true
+}
+
 variable "package_dir" {
   description = "Directory with the function packages built by `make fc-package` (<function>.zip)."
   type        = string
@@ -31,19 +81,13 @@ variable "package_dir" {
 }
 
 variable "signing_key" {
-  description = "Master key (at least 32 characters) that derives device secrets and signs paging cursors. Keep it in a secret store."
+  description = "Master key (at least 32 characters) that derives device secrets and signs owner tokens and paging cursors. Keep it in a secret store."
   type        = string
   sensitive   = true
   validation {
     condition     = length(var.signing_key) >= 32
     error_message = "signing_key must be at least 32 characters."
   }
-}
-
-variable "kms_key_id" {
-  description = "KMS key ID for OSS and Tablestore server-side encryption; empty uses the service-managed KMS key."
-  type        = string
-  default     = ""
 }
 
 variable "log_bucket" {

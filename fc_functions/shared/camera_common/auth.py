@@ -1,14 +1,19 @@
-"""Who is calling: an owner (identity set by API Gateway) or a device (HMAC-signed request)."""
+"""Who is calling: an owner (a signed owner token) or a device (HMAC-signed request).
+
+No header that a caller can set is an identity by itself: the owner id comes only out of a
+token signed with the master key (``X-Camera-Owner-Token``), whatever sits in front of the
+function (custom domain, HTTP trigger, API Gateway).
+"""
 
 from .errors import HttpError, unauthorized
-from .security import HEADER_DEVICE, OWNER_ID_RE, require_device_id, verify_request
+from .security import HEADER_DEVICE, HEADER_OWNER_TOKEN, read_owner_token, require_device_id, verify_request
 
 
 def owner_of(request, services):
-    """The owner id that API Gateway injected (from the authenticated app); 401 without it."""
-    owner = request.headers.get(services.config.owner_header, "")
-    if not OWNER_ID_RE.match(owner):
-        raise unauthorized("caller identity is missing", code="NoOwner")
+    """The owner id of a valid owner token; 401 without one."""
+    owner = read_owner_token(services.config.signing_key, request.headers.get(HEADER_OWNER_TOKEN, ""), int(services.clock()))
+    if owner is None:
+        raise unauthorized("owner token is missing, expired or not ours", code="NoOwner")
     return owner
 
 

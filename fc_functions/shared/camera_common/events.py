@@ -36,7 +36,7 @@ class Request:
             return {}
         try:
             value = json.loads(self.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; deep nesting a RecursionError
             raise bad_request("body is not valid JSON")
         if not isinstance(value, dict):
             raise bad_request("body must be a JSON object")
@@ -47,13 +47,25 @@ def _as_dict(value):
     return value if isinstance(value, dict) else {}
 
 
+def _utf8(text):
+    """True when text can be encoded as UTF-8 (JSON lets a lone surrogate such as \\udc80 through)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _str_map(value):
     out = {}
     for key, item in _as_dict(value).items():
         if isinstance(item, list):
             item = item[0] if item else ""
         if isinstance(key, str) and isinstance(item, (str, int, float, bool)):
-            out[key.lower() if key else key] = str(item)
+            item = str(item)
+            if not (_utf8(key) and _utf8(item)):
+                raise bad_request("headers and query parameters must be UTF-8")
+            out[key.lower() if key else key] = item
     return out
 
 
@@ -91,7 +103,7 @@ def load_event(event):
     if isinstance(event, str):
         try:
             event = json.loads(event)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise bad_request("event is not JSON")
     if not isinstance(event, dict):
         raise bad_request("event must be a JSON object")
@@ -123,6 +135,8 @@ def parse_http(event, request_id=""):
         raise bad_request("unknown event shape")
     if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
         raise bad_request("event has no method or path")
+    if not (_utf8(method) and _utf8(path)):
+        raise bad_request("method and path must be UTF-8")
     try:
         body = _body(event.get("body"), event.get("isBase64Encoded"))
     except HttpTooLarge:

@@ -25,10 +25,10 @@ _CONFIG = []
 class Services:
     """What a handler talks to. Tests build one with fakes; production builds clients lazily."""
 
-    def __init__(self, config, ots_client=None, oss_bucket=None, assume_role=None, send=None, clock=None, factories=None):
+    def __init__(self, config, ots_client=None, head=None, assume_role=None, send=None, clock=None, factories=None):
         self.config = config
         self._ots_client = ots_client
-        self._oss_bucket = oss_bucket
+        self._head = head
         self._assume_role = assume_role
         self.send = send or urllib_send
         self.clock = clock or time.time
@@ -43,7 +43,7 @@ class Services:
         creds = clients.credentials(context)
         return cls(cfg, factories={
             "ots": lambda: clients.ots_client(cfg, creds),
-            "oss": lambda: clients.oss_bucket(cfg, creds),
+            "head": lambda key: clients.head_object(cfg, creds, key),
             "sts": lambda *a: clients.sts_assume_role(cfg, creds, *a),
         })
 
@@ -55,11 +55,11 @@ class Services:
             self._store = Store(self._ots_client, self.config)
         return self._store
 
-    @property
-    def oss_bucket(self):
-        if self._oss_bucket is None:
-            self._oss_bucket = self._factories["oss"]()
-        return self._oss_bucket
+    def head_object(self, key):
+        """``(status, headers)`` of an OSS HEAD of ``key`` in the camera bucket."""
+        if self._head is not None:
+            return self._head(key)
+        return self._factories["head"](key)
 
     def assume_role(self, role_arn, session_name, policy, seconds):
         if self._assume_role is not None:

@@ -28,6 +28,7 @@ HEADER_DEVICE = "x-camera-device"
 HEADER_TIMESTAMP = "x-camera-timestamp"
 HEADER_NONCE = "x-camera-nonce"
 HEADER_SIGNATURE = "x-camera-signature"
+HEADER_OWNER_TOKEN = "x-camera-owner-token"
 
 
 def valid_device_id(value):
@@ -104,6 +105,15 @@ def device_upload_policy(bucket, device_id):
     Built as a Python structure and serialised with ``json.dumps``: a hostile id can never
     change the document's shape (and is refused before it gets here anyway).
     """
+    return _prefix_policy(bucket, device_id, "oss:PutObject")
+
+
+def device_read_policy(bucket, device_id):
+    """The session policy of the credentials that sign an owner's URLs: GetObject of one device's objects."""
+    return _prefix_policy(bucket, device_id, "oss:GetObject")
+
+
+def _prefix_policy(bucket, device_id, action):
     require_device_id(device_id)
     return json.dumps(
         {
@@ -111,7 +121,7 @@ def device_upload_policy(bucket, device_id):
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Action": ["oss:PutObject"],
+                    "Action": [action],
                     "Resource": [
                         "acs:oss:*:*:%s/devices/%s/*" % (bucket, device_id),
                         "acs:oss:*:*:%s/thumbnails/devices/%s/*" % (bucket, device_id),
@@ -148,14 +158,19 @@ def _b64d(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def make_cursor(master, device_id, owner, row_key, query, expires):
-    body = json.dumps({"d": device_id, "o": owner, "k": row_key, "q": query, "x": int(expires)}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def make_cursor(master, device_id, owner, row_key, query, expires, window=None):
+    """A signed cursor bound to the device, owner and query as sent; ``window`` is the resolved [start, end]."""
+    data = {"d": device_id, "o": owner, "k": row_key, "q": query, "x": int(expires), "w": window}
+    body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     mac = _derive(master, "camera-cursor-v1", body.decode("utf-8"))
     return "%s.%s" % (_b64e(body), _b64e(mac))
 
 
 def read_cursor(master, cursor, device_id, owner, query, now):
-    """Return the row key the cursor resumes at; 400 unless it is ours, unexpired and bound to this device, owner and query."""
+    """Return ``(row_key, window)`` the cursor resumes at; 400 unless it is ours, unexpired and bound to this device, owner and query.
+
+    ``window`` is the ``[start, end]`` that page 1 resolved (its default end was "now"), or None.
+    """
     err = bad_request("invalid paging cursor", code="InvalidCursor")
     if not isinstance(cursor, str) or len(cursor) > 1024 or cursor.count(".") != 1:
         raise err
@@ -174,4 +189,43 @@ def read_cursor(master, cursor, device_id, owner, query, now):
     key = data.get("k")
     if not isinstance(key, str) or not re.match(r"^[0-9]{13}-[A-Za-z0-9_-]{1,32}\Z", key):
         raise err
-    return key
+    window = data.get("w")
+    if window is not None and not (isinstance(window, list) and len(window) == 2 and all(isinstance(v, int) for v in window)):
+        raise err
+    return key, window
+
+
+# ---------------------------------------------------------------- owner tokens
+OWNER_TOKEN_LABEL = "camera-owner-token-v1"
+MAX_TOKEN = 512
+
+
+def make_owner_token(master, owner, expires):
+    """The bearer token of one owner's service: ``<base64url body>.<base64url MAC>``, signed with the master key.
+
+    Issued by the operator at onboarding (``fc_functions/owner_token.py``); nobody without the
+    master key can make one, and a paging cursor (another label) is never a token.
+    """
+    if not isinstance(owner, str) or not OWNER_ID_RE.match(owner):
+        raise ValueError("owner id must match %s" % OWNER_ID_RE.pattern)
+    body = json.dumps({"o": owner, "x": int(expires)}, sort_keys=True, separators=(",", ":"))
+    return "%s.%s" % (_b64e(body.encode("utf-8")), _b64e(_derive(master, OWNER_TOKEN_LABEL, body)))
+
+
+def read_owner_token(master, token, now):
+    """The owner id in a valid, unexpired token; None for anything else."""
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN or token.count(".") != 1:
+        return None
+    body_text, mac_text = token.split(".")
+    try:
+        text = _b64d(body_text).decode("utf-8")
+        mac = _b64d(mac_text)
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not hmac.compare_digest(mac, _derive(master, OWNER_TOKEN_LABEL, text)):
+        return None
+    data = json.loads(text)
+    owner, expires = data.get("o"), data.get("x")
+    if not isinstance(owner, str) or not OWNER_ID_RE.match(owner) or not isinstance(expires, int) or expires < now:
+        return None
+    return owner

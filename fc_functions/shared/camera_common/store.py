@@ -17,9 +17,9 @@ MAX_PAGES = 10
 
 
 def _ts():
-    import tablestore
+    from .clients import load_tablestore
 
-    return tablestore
+    return load_tablestore()
 
 
 def _attrs(row):

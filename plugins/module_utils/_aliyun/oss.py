@@ -48,6 +48,24 @@ def validate_rules(rules):
         for key in ("expiration_days", "noncurrent_expiration_days", "abort_multipart_days"):
             if rule[key] is not None and rule[key] < 1:
                 raise AliyunError("lifecycle rule %s: %s must be at least 1" % (rule["id"], key))
+    _refuse_overlaps(rules)
+
+
+# rule key => the OSS lifecycle action it becomes (both expiration kinds are one Expiration action)
+RULE_ACTIONS = {"expiration_days": "Expiration", "expired_object_delete_marker": "Expiration",
+                "noncurrent_expiration_days": "NoncurrentVersionExpiration", "abort_multipart_days": "AbortMultipartUpload"}
+
+
+def _refuse_overlaps(rules):
+    """OSS refuses two rules with the same action on overlapping prefixes (one prefix starts the other)."""
+    for i, first in enumerate(rules):
+        for second in rules[i + 1:]:
+            if not (first["prefix"].startswith(second["prefix"]) or second["prefix"].startswith(first["prefix"])):
+                continue
+            shared = sorted({RULE_ACTIONS[k] for k in RULE_ACTIONS if first[k]} & {RULE_ACTIONS[k] for k in RULE_ACTIONS if second[k]})
+            if shared:
+                raise AliyunError("lifecycle rules %s and %s overlap (prefixes %r and %r) with the same action %s, which OSS refuses; "
+                                  "give each prefix one rule" % (first["id"], second["id"], first["prefix"], second["prefix"], shared[0]))
 
 
 def _rule_from_oss(rule):

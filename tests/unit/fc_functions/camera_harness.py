@@ -27,7 +27,7 @@ if SHARED not in sys.path:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from camera_common import security  # noqa: E402
+from camera_common import clients, security  # noqa: E402
 from camera_common.config import load  # noqa: E402
 from camera_common.runtime import Services  # noqa: E402
 from fake_ots import camera_tables  # noqa: E402
@@ -38,6 +38,7 @@ SIGNING_KEY = "k" * 48
 BUCKET = "camera-test"
 OSS_ENDPOINT = "https://oss-cn-hangzhou-internal.aliyuncs.com"
 OBJECT_BASE = "https://%s.oss-cn-hangzhou-internal.aliyuncs.com/" % BUCKET
+PUBLIC_BASE = "https://%s.oss-cn-hangzhou.aliyuncs.com/" % BUCKET
 ENV = {
     "CAMERA_REGION": "cn-hangzhou",
     "CAMERA_BUCKET": BUCKET,
@@ -45,6 +46,7 @@ ENV = {
     "CAMERA_OTS_ENDPOINT": "https://camera.cn-hangzhou.vpc.tablestore.aliyuncs.com",
     "CAMERA_OTS_INSTANCE": "camera",
     "CAMERA_DEVICE_ROLE_ARN": "acs:ram::1234567890123456:role/camera-device-upload",
+    "CAMERA_READER_ROLE_ARN": "acs:ram::1234567890123456:role/camera-device-read",
     "CAMERA_SIGNING_KEY": SIGNING_KEY,
 }
 
@@ -83,8 +85,6 @@ class Camera:
     """The backend under test: fake Tablestore, stubbed OSS, recorded STS calls and webhooks."""
 
     def __init__(self, oss_mock):
-        import oss2
-
         self.config = load(dict(ENV))
         self.ots = camera_tables()
         self.clock = Clock()
@@ -93,14 +93,17 @@ class Camera:
         self.sent = []
         self.send_result = (200, b'{"code":0}')
         self.send_error = None
-        bucket = oss2.Bucket(oss2.StsAuth("STS.test", "secret", "token"), OSS_ENDPOINT, BUCKET)
-        self.services = Services(self.config, ots_client=self.ots, oss_bucket=bucket, assume_role=self._assume, send=self._send, clock=self.clock)
+        function_creds = clients.Credentials("STS.test", "secret", "token")
+        self.services = Services(self.config, ots_client=self.ots, head=lambda key: clients.head_object(self.config, function_creds, key),
+                                 assume_role=self._assume, send=self._send, clock=self.clock)
         self.handlers = {name: load_handler(name) for name in FUNCTIONS}
         self._nonce = 0
 
     def _assume(self, role_arn, session_name, policy, seconds):
         self.sts_calls.append(dict(role_arn=role_arn, session_name=session_name, policy=policy, seconds=seconds))
-        return {"access_key_id": "STS.device", "access_key_secret": "s", "security_token": "t", "expiration": "2026-11-22T10:15:00Z"}
+        n = len(self.sts_calls)
+        return {"access_key_id": "STS.session%d" % n, "access_key_secret": "secret%d" % n, "security_token": "token%d" % n,
+                "expiration": "2026-11-22T10:15:00Z"}
 
     def _send(self, url, body):
         self.sent.append((url, body))
@@ -117,21 +120,27 @@ class Camera:
         return 200, result
 
     # ------------------------------------------------------------- event builders
-    def owner_event(self, method, path, owner="owner-1", body=None, query=None, gateway=True):
+    def owner_token(self, owner, expires=None):
+        """What the operator hands an owner's service at onboarding (fc_functions/owner_token.py)."""
+        if not security.OWNER_ID_RE.match(owner):
+            return owner  # no owner id a token could carry: send the junk as it is
+        return security.make_owner_token(SIGNING_KEY, owner, self.clock.now + 86400 if expires is None else expires)
+
+    def owner_event(self, method, path, owner="owner-1", body=None, query=None, gateway=False, token=None):
+        """An owner request: ``owner`` gets a valid owner token; ``token`` sends that raw header instead."""
         if gateway:
             event = event_fixture("apigateway.json")
             event.update(httpMethod=method, path=path, queryParameters=query or {}, body=json.dumps(body) if body is not None else "")
-            event["headers"] = {k: v for k, v in event["headers"].items() if k != "X-Camera-Owner"}
-            if owner is not None:
-                event["headers"]["X-Camera-Owner"] = owner
-            return event
-        event = event_fixture("http_trigger_base64.json")
-        event["rawPath"] = path
-        event["requestContext"]["http"].update(method=method, path=path)
-        event["queryParameters"] = query or {}
-        event["body"] = base64.b64encode(json.dumps(body or {}).encode()).decode()
-        if owner is not None:
-            event["headers"]["X-Camera-Owner"] = owner
+        else:
+            event = copy.deepcopy(event_fixture("http_trigger_base64.json"))
+            event["rawPath"] = path
+            event["requestContext"]["http"].update(method=method, path=path)
+            event["queryParameters"] = query or {}
+            event["body"] = base64.b64encode(json.dumps(body if body is not None else {}).encode()).decode()
+        if token is None and owner is not None:
+            token = self.owner_token(owner)
+        if token is not None:
+            event["headers"]["X-Camera-Owner-Token"] = token
         return event
 
     def register(self, device_id="cam-1", owner="owner-1", webhook=None):
@@ -160,6 +169,9 @@ class Camera:
         })
         return event
 
-    def stub_object(self, key, size=48213, status=200):
-        self.oss_mock.add(responses.HEAD, OBJECT_BASE + urllib.parse.quote(key, safe=""), status=status,
-                          headers={"Content-Length": str(size), "ETag": '"0CC175B9C0F1B6A831C399E269772661"', "x-oss-request-id": "6560A1B2"})
+    def stub_object(self, key, size=48213, status=200, object_type="Normal"):
+        """HEAD of ``key`` as OSS answers it (``object_type``: Normal, Multipart, Appendable, Symlink)."""
+        headers = {"Content-Length": str(size), "ETag": '"0CC175B9C0F1B6A831C399E269772661"', "x-oss-request-id": "6560A1B2"}
+        if status == 200:
+            headers["x-oss-object-type"] = object_type
+        self.oss_mock.add(responses.HEAD, OBJECT_BASE + urllib.parse.quote(key, safe=""), status=status, headers=headers)

@@ -2,8 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 import json
+import urllib.parse
+import urllib.request
 
 import pytest
+import responses
+from alibabacloud_tea_openapi.utils import Utils as OpenApiUtils
 from camera_common import security
 
 
@@ -57,7 +61,7 @@ def test_token_gives_a_15_minute_token_limited_to_the_device_prefix(camera):
     status, payload = camera.call("device_manager", camera.device_event("cam-1", secret, "/token"))
     assert status == 200, payload
     assert payload["prefix"] == "devices/cam-1/"
-    assert payload["credentials"]["security_token"] == "t"
+    assert payload["credentials"]["security_token"] == "token1"
     (call,) = camera.sts_calls
     assert call["seconds"] == 900
     assert call["role_arn"] == "acs:ram::1234567890123456:role/camera-device-upload"
@@ -167,26 +171,54 @@ class _FcContext:
 def test_production_clients_use_the_function_role_credentials(monkeypatch, camera):
     import oss2
     import tablestore
-    from alibabacloud_sts20150401 import models as sts_models
-    from alibabacloud_sts20150401.client import Client
     from camera_common import runtime
 
     monkeypatch.setattr(runtime, "_CONFIG", [camera.config])
     services = runtime.Services.production(_FcContext())
     assert isinstance(services.store.client, tablestore.OTSClient)
-    assert isinstance(services.oss_bucket, oss2.Bucket) and isinstance(services.oss_bucket.auth, oss2.StsAuth)
+    # the OSS HEAD is signed with the function role's credentials exactly as oss2 would sign it
+    key = "devices/cam-1/1795341600000-a1b2c3.jpg"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.HEAD, "https://camera-test.oss-cn-hangzhou-internal.aliyuncs.com/" + urllib.parse.quote(key, safe=""),
+                 headers={"Content-Length": "5", "x-oss-object-type": "Normal"})
+        assert services.head_object(key)[0] == 200
+        ours = mock.calls[0].request.headers
+        bucket = oss2.Bucket(oss2.StsAuth("STS.function", "fn-secret", "fn-token"), camera.config.oss_endpoint, "camera-test")
+        monkeypatch.setattr(oss2.utils, "http_date", lambda *a: ours["Date"])
+        bucket.head_object(key)
+        theirs = mock.calls[1].request.headers
+    assert ours["Authorization"] == theirs["Authorization"] and ours["Authorization"].startswith("OSS STS.function:")
+    assert ours["x-oss-security-token"] == theirs["x-oss-security-token"] == "fn-token"
     seen = []
 
-    def assume_role(self, request):
-        seen.append(request)
-        return sts_models.AssumeRoleResponse().from_map({"statusCode": 200, "headers": {}, "body": {
-            "RequestId": "r", "Credentials": {"AccessKeyId": "STS.dev", "AccessKeySecret": "s", "SecurityToken": "t", "Expiration": "2026-11-22T10:15:00Z"},
-            "AssumedRoleUser": {"Arn": "acs:ram::1:role/x/device-cam-1", "AssumedRoleId": "1"}}})
+    class Answer:
+        def __init__(self, body):
+            self.body = body
 
-    monkeypatch.setattr(Client, "assume_role", assume_role)
+        def read(self):
+            return self.body
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(request, timeout):
+        seen.append(request)
+        return Answer(json.dumps({"RequestId": "r", "Credentials": {
+            "AccessKeyId": "STS.dev", "AccessKeySecret": "s", "SecurityToken": "t", "Expiration": "2026-11-22T10:15:00Z"}}).encode())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     policy = security.device_upload_policy("camera-test", "cam-1")
     creds = services.assume_role(camera.config.device_role_arn, "device-cam-1", policy, 900)
     assert creds == {"access_key_id": "STS.dev", "access_key_secret": "s", "security_token": "t", "expiration": "2026-11-22T10:15:00Z"}
     (request,) = seen
-    assert request.policy == policy and request.duration_seconds == 900 and request.role_session_name == "device-cam-1"
-    assert request.role_arn == camera.config.device_role_arn
+    assert request.full_url == "https://sts.cn-hangzhou.aliyuncs.com/"  # the public endpoint unless CAMERA_STS_ENDPOINT says otherwise
+    params = dict(urllib.parse.parse_qsl(request.data.decode()))
+    assert params["Policy"] == policy and params["DurationSeconds"] == "900" and params["RoleSessionName"] == "device-cam-1"
+    assert params["RoleArn"] == camera.config.device_role_arn and params["Action"] == "AssumeRole" and params["Version"] == "2015-04-01"
+    assert params["AccessKeyId"] == "STS.function" and params["SecurityToken"] == "fn-token"
+    # the signature is the one the STS SDK computes for the same parameters
+    signature = params.pop("Signature")
+    assert signature == OpenApiUtils.get_rpcsignature(params, "POST", "fn-secret")

@@ -35,7 +35,7 @@ def test_newest_first_with_signed_urls(camera):
     assert ids == sorted(ids, reverse=True)
     assert ids[0] == "%013d-img0000" % BASE_MS
     first = payload["images"][0]
-    assert first["original_url"].startswith("https://camera-test.oss-cn-hangzhou-internal.aliyuncs.com/devices%2Fcam-1%2F")
+    assert first["original_url"].startswith("https://camera-test.oss-cn-hangzhou.aliyuncs.com/devices%2Fcam-1%2F")
     assert "Signature=" in first["original_url"] and "security-token=" in first["original_url"]
     assert payload["next_cursor"] is None
 
@@ -130,3 +130,41 @@ def test_bad_parameters_are_400(camera, params):
     status, payload = query(camera, **merged)
     assert status == 400, payload
     assert payload["message"]
+
+
+class MovingClock:
+    """Every read of the clock is one millisecond later: pages are never asked for at the same instant."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        self.now += 0.001
+        return self.now
+
+
+@pytest.mark.parametrize("window", [{}, {"start": BASE_MS - 60000}, {"end": BASE_MS}])
+def test_paging_with_the_default_window_and_a_moving_clock(camera, window):
+    seed(camera, "cam-1", 25)
+    camera.services.clock = MovingClock(camera.clock.now)
+    status, payload = query(camera, device_id="cam-1", limit=10, **window)
+    assert status == 200, payload
+    seen = [img["image_id"] for img in payload["images"]]
+    # an image that arrives after page 1 was served belongs to a later query, not to page 2
+    camera.services.store.create_image("cam-1", "%013d-late" % (BASE_MS + 5), {"device_id": "cam-1", "created_at": BASE_MS + 5})
+    cursor = payload["next_cursor"]
+    while cursor:
+        camera.services.clock.now += 120  # the owner reads page 1 for two minutes
+        status, payload = query(camera, device_id="cam-1", limit=10, cursor=cursor, **window)
+        assert status == 200, payload
+        seen.extend(img["image_id"] for img in payload["images"])
+        cursor = payload["next_cursor"]
+    assert seen == ["%013d-img%04d" % (BASE_MS - i * 1000, i) for i in range(25)]
+
+
+def test_a_cursor_does_not_change_an_explicit_window(camera):
+    seed(camera, "cam-1", 25)
+    status, payload = query(camera, device_id="cam-1", limit=5, end=BASE_MS)
+    cursor = payload["next_cursor"]
+    assert query(camera, device_id="cam-1", limit=5, cursor=cursor)[0] == 400  # page 1 had end=, page 2 has none
+    assert query(camera, device_id="cam-1", limit=5, end=BASE_MS - 1, cursor=cursor)[0] == 400

@@ -91,3 +91,72 @@ def test_role_deploys_the_same_functions_and_tables_as_terraform():
     assert [c["name"] for c in tables["images"]["primary_key"]] == ["partition_key", "row_key"]
     assert [c["name"] for c in tables["devices"]["primary_key"]] == ["device_id"]
     assert "secret_hash" in DEVICE_COLUMNS and "secret" not in DEVICE_COLUMNS
+
+
+def test_numpy_is_not_packaged(tmp_path):
+    """tablestore pulls numpy in for flatbuffers' optional helpers; the package leaves it (40 MB, a slower cold start) out."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("camera_build_packages", BUILD)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    for path in ("numpy/__init__.py", "numpy.libs/libopenblas.so", "numpy-1.26.4.dist-info/METADATA", "tablestore/__init__.py",
+                 "flatbuffers/compat.py", "camera_common/numpy/x.py"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x")
+    names = [name for name, _path in builder.collect(str(tmp_path))]
+    assert names == ["camera_common/numpy/x.py", "flatbuffers/compat.py", "tablestore/__init__.py"]
+
+
+def test_pyc_are_shipped_only_for_the_runtime_version(tmp_path, monkeypatch):
+    version = "%d.%d" % sys.version_info[:2]
+    proc = subprocess.run([sys.executable, BUILD, "--out", str(tmp_path / "x"), "--no-deps", "--only", "image_query",
+                           "--compile-with", sys.executable], capture_output=True, text=True)
+    if version != "3.10":  # functions.json says python3.10: a .pyc of another version would be dead weight
+        assert proc.returncode != 0 and "the runtime is python3.10" in proc.stderr
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("camera_build_packages_pyc", BUILD)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    monkeypatch.setattr(builder, "runtime_version", lambda: version)
+    digests = []
+    for out in ("a", "b"):
+        (tmp_path / out).mkdir()
+        target, digest = builder.build("image_query", str(tmp_path / out), str(tmp_path / "wheels"), with_deps=False, compile_with=sys.executable)
+        digests.append(digest)
+    assert digests[0] == digests[1]  # unchecked-hash .pyc: still byte-for-byte reproducible
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    tag = sys.implementation.cache_tag
+    assert "camera_common/__pycache__/security.%s.pyc" % tag in names and "index.py" in names
+
+
+LEAN_IMPORT = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from camera_common import clients, config
+ts = clients.load_tablestore()
+assert "aiohttp" not in sys.modules, "the synchronous client does not need aiohttp"
+cfg = config.load({"CAMERA_REGION": "cn-hangzhou", "CAMERA_BUCKET": "b", "CAMERA_OTS_ENDPOINT": "https://i.cn-hangzhou.ots.aliyuncs.com",
+                   "CAMERA_OTS_INSTANCE": "i", "CAMERA_SIGNING_KEY": "k" * 40})
+client = clients.ots_client(cfg, clients.Credentials("STS.a", "s", "t"))
+assert isinstance(client, ts.OTSClient)
+row = ts.Row([("device_id", "cam-1")], [("salt", "x")])
+assert ts.Condition(ts.RowExistenceExpectation.EXPECT_NOT_EXIST) and row.primary_key
+try:
+    ts.connection.aiohttp.ClientSession()
+except RuntimeError as exc:
+    assert "AsyncOTSClient" in str(exc)
+else:
+    raise AssertionError("the aiohttp placeholder must refuse to be used")
+import aiohttp  # anything else that wants aiohttp still gets the real one
+assert hasattr(aiohttp, "ClientSession") and not isinstance(aiohttp, clients.AsyncOnly)
+print("ok")
+"""
+
+
+def test_tablestore_is_imported_without_aiohttp():
+    """aiohttp is half of tablestore's import time and only its AsyncOTSClient uses it: the functions do not load it."""
+    proc = subprocess.run([sys.executable, "-c", LEAN_IMPORT, os.path.join(FC, "shared")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]

@@ -91,7 +91,8 @@ REPORTS = st.fixed_dictionaries({"object_key": hostile_keys, "thumbnail_key": st
 def test_device_reports_never_500_and_never_leave_the_prefix(body):
     camera, mock = fresh()
     try:
-        mock.add(responses.HEAD, re.compile(r"https://camera-test\.oss-cn-hangzhou-internal\.aliyuncs\.com/.*"), headers={"Content-Length": "10"})
+        mock.add(responses.HEAD, re.compile(r"https://camera-test\.oss-cn-hangzhou-internal\.aliyuncs\.com/.*"),
+                 headers={"Content-Length": "10", "x-oss-object-type": "Normal"})
         secret = camera.register("cam-3", owner="owner-3")
         status, payload = camera.call("upload_handler", camera.device_event("cam-3", secret, "/images", body))
         assert status < 500, payload

@@ -21,6 +21,7 @@ def report(camera, secret, body, device_id="cam-1"):
 def test_report_records_metadata_with_size_from_oss(camera):
     secret = camera.register("cam-1")
     camera.stub_object(KEY, size=48213)
+    camera.stub_object(THUMB, size=1200)
     status, payload = report(camera, secret, {"object_key": KEY, "thumbnail_key": THUMB, "has_motion": False, "image_size": 1})
     assert status == 201, payload
     assert payload == {"device_id": "cam-1", "image_id": "1795341600000-a1b2c3", "created": True, "notified": None}
@@ -46,8 +47,8 @@ def test_object_that_was_not_uploaded_is_refused(camera):
     secret = camera.register("cam-1")
     camera.stub_object(KEY, status=404)
     status, payload = report(camera, secret, {"object_key": KEY})
-    assert status == 400
-    assert payload["error"] == "ObjectMissing"
+    assert status == 403
+    assert payload["error"] == "ObjectRefused"  # the answer of a foreign key: no existence oracle
     assert camera.ots.tables["images"].rows == {}
 
 
@@ -72,7 +73,7 @@ def test_keys_outside_the_device_prefix_are_refused(camera, key):
     secret = camera.register("cam-1")
     status, payload = report(camera, secret, {"object_key": key})
     assert status == 403
-    assert payload["error"] == "KeyOutsidePrefix"
+    assert payload["error"] == "ObjectRefused"
     assert camera.ots.tables["images"].rows == {}
 
 
@@ -148,6 +149,7 @@ def test_oss_event_then_report_merge_into_one_row(camera):
     secret = camera.register("cam-1")
     camera.call("upload_handler", event_fixture("oss_object_created.json"))
     camera.stub_object(KEY)
+    camera.stub_object(THUMB)
     status, payload = report(camera, secret, {"object_key": KEY, "has_motion": True, "thumbnail_key": THUMB})
     assert status == 200 and payload["created"] is False
     assert camera.ots.tables["images"].rows[("cam-1", "1795341600000-a1b2c3")]["has_motion"] is True

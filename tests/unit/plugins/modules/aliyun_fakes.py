@@ -38,6 +38,24 @@ DEFAULTS = {
 }
 
 
+LIFECYCLE_ACTIONS = ("Expiration", "Transition", "AbortMultipartUpload", "NoncurrentVersionExpiration", "NoncurrentVersionTransition")
+
+
+def lifecycle_overlap(body):
+    """The action two rules share on overlapping prefixes (OSS refuses such a lifecycle), or None."""
+    rules = []
+    for rule in re.findall(r"<Rule>(.*?)</Rule>", body, re.S):
+        prefix = re.search(r"<Prefix>(.*?)</Prefix>", rule, re.S)
+        rules.append(((prefix.group(1) if prefix else ""), {a for a in LIFECYCLE_ACTIONS if "<%s>" % a in rule}))
+    for i, (prefix_a, actions_a) in enumerate(rules):
+        for prefix_b, actions_b in rules[i + 1:]:
+            if prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a):
+                shared = sorted(actions_a & actions_b)
+                if shared:
+                    return shared[0]
+    return None
+
+
 def _error(status, code, message):
     body = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message>'
             "<RequestId>FAKE0001</RequestId><HostId>fake</HostId></Error>" % (code, message))
@@ -104,6 +122,10 @@ class OssServer:
                 body = request.body.decode() if isinstance(request.body, bytes) else request.body
                 # oss2 sends Python's True/False; OSS answers with canonical XML booleans
                 body = re.sub(r">(True|False)<", lambda m: ">%s<" % m.group(1).lower(), body)
+                if sub == "lifecycle" and request.headers.get("x-oss-allow-same-action-overlap") != "true":
+                    overlap = lifecycle_overlap(body)
+                    if overlap:
+                        return _error(400, "InvalidArgument", "Overlap for same action type %s" % overlap)
                 self.config[sub] = body
                 return 200, {"x-oss-request-id": "FAKE0001"}, ""
             if request.method == "DELETE":

@@ -86,6 +86,14 @@ def test_role_check_apply_idempotent_absent(cloud):
     assert cloud_state["ots_tables"]["images"].options.time_to_live == 30 * 86400
     assert cloud_state["oss"]["exists"] and "<Days>30</Days>" in cloud_state["oss"]["config"]["lifecycle"]
     assert ("camera-device-upload", "Custom", "camera-device-upload") in cloud_state["ram_attachments"]
+    # URLs are signed with a device-read session: only image-query's role may assume it, and it no longer reads OSS itself
+    read_trust = cloud_state["ram_roles"]["camera-device-read"]["AssumeRolePolicyDocument"]
+    assert "camera-image-query-fn" in read_trust and "Service" not in read_trust
+    env = query["environmentVariables"]
+    assert env["CAMERA_READER_ROLE_ARN"] == "acs:ram::1234567890123456:role/camera-device-read"
+    assert env["CAMERA_OSS_PUBLIC_ENDPOINT"] == "https://oss-cn-hangzhou.aliyuncs.com"
+    assert env["CAMERA_OTS_ENDPOINT"] == "https://camera.cn-hangzhou.ots.aliyuncs.com" and query["internetAccess"] is True
+    assert "CAMERA_OWNER_HEADER" not in env
     writes = len(cloud_state["writes"])
 
     changed, out = play()

@@ -23,7 +23,7 @@ from ansible_collections.opsforge.infra.plugins.modules import oss_bucket
 CREDS = Credentials("LTAIfake", "secretfake", None, "cn-hangzhou")
 RULES = [
     {"id": "images", "prefix": "devices/", "expiration_days": 30, "noncurrent_expiration_days": 1, "abort_multipart_days": 1},
-    {"id": "images-markers", "prefix": "devices/", "expired_object_delete_marker": True},
+    {"id": "archive-markers", "prefix": "archive/", "expired_object_delete_marker": True},
     {"id": "thumbs", "prefix": "thumbnails/", "expiration_days": 7, "noncurrent_expiration_days": 1},
 ]
 
@@ -66,7 +66,7 @@ def test_check_create_check_idempotent_absent(server):
     assert bucket["tags"] == {"app": "camera"}
     by_id = {r["id"]: r for r in bucket["lifecycle_rules"]}
     assert by_id["images"]["expiration_days"] == 30 and by_id["images"]["noncurrent_expiration_days"] == 1
-    assert by_id["images-markers"]["expired_object_delete_marker"] is True and by_id["images-markers"]["expiration_days"] is None
+    assert by_id["archive-markers"]["expired_object_delete_marker"] is True and by_id["archive-markers"]["expiration_days"] is None
     assert by_id["thumbs"]["prefix"] == "thumbnails/" and by_id["thumbs"]["expiration_days"] == 7
     assert "<ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker>" in server.config["lifecycle"]
     assert "<NoncurrentDays>1</NoncurrentDays>" in server.config["lifecycle"]
@@ -116,6 +116,32 @@ def test_bad_rules_fail_before_any_write(server):
     with pytest.raises(AliyunError, match="has no action"):
         run(params(lifecycle_rules=[{"id": "x"}]))
     assert server.writes == []
+
+
+@pytest.mark.parametrize("second", [
+    {"id": "markers", "prefix": "devices/", "expired_object_delete_marker": True},  # Expiration twice on devices/
+    {"id": "all", "prefix": "", "expiration_days": 90},  # "" overlaps every prefix
+    {"id": "cam1", "prefix": "devices/cam-1/", "abort_multipart_days": 2},
+])
+def test_rules_with_the_same_action_on_overlapping_prefixes_fail_before_any_write(server, second):
+    first = {"id": "images", "prefix": "devices/", "expiration_days": 30, "abort_multipart_days": 1}
+    with pytest.raises(AliyunError, match="overlap"):
+        run(params(lifecycle_rules=[first, second]))
+    assert server.writes == []
+
+
+def test_the_fake_refuses_overlapping_rules_as_oss_does(server):
+    """The guard above is about what OSS answers: without it the PUT is refused with InvalidArgument."""
+    import oss2
+    from oss2 import models
+
+    run(params())
+    bucket = oss.bucket_client(CREDS, "camera-test")
+    rules = [models.LifecycleRule("a", "devices/", status="Enabled", expiration=models.LifecycleExpiration(days=30)),
+             models.LifecycleRule("b", "devices/", status="Enabled", expiration=models.LifecycleExpiration(expired_detete_marker=True))]
+    with pytest.raises(oss2.exceptions.OssError) as info:
+        bucket.put_bucket_lifecycle(models.BucketLifecycle(rules))
+    assert info.value.status == 400 and "Overlap" in info.value.message
 
 
 def test_throttling_is_retried(server):
