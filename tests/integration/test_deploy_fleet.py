@@ -4,8 +4,8 @@
 """Rolling deploys (playbooks/deploy_rolling.yml) across the lab's six fleet hosts, reached over SSH the way users
 reach theirs (inventory group lab_fleet: sshd on 127.0.0.1:22211-22216, key auth, pipelining).
 
-Each host runs the app (busybox httpd as a systemd unit, restarted at every deploy) on its own port 18601-18606; a
-private nginx on the controller (127.0.0.1:18690) balances over the six, retrying another host while one restarts.
+Each host runs the app (busybox httpd as a systemd unit, restarted at every deploy) on its own port 21601-21606; a
+private nginx on the controller (127.0.0.1:21690) balances over the six, retrying another host while one restarts.
 A client sends requests through nginx the whole time: a rollout that fails in its last batch must end with every
 host on the old version and not one failed request.
 """
@@ -28,8 +28,8 @@ from lab import ROOT, run_playbook
 APP = "opsforge-fleet-test"
 STATE_DIR = "/var/lib/opsforge-deploy-test/fleet"
 HOSTS = ["fleet%d" % i for i in range(1, 7)]
-PORTS = {host: 18600 + i for i, host in enumerate(HOSTS, 1)}
-NGINX_PORT = 18690
+PORTS = {host: 21600 + i for i, host in enumerate(HOSTS, 1)}
+NGINX_PORT = 21690
 
 # The deploy script restarts the unit (a real gap on that host); with FLEET_BREAK=yes the new version does not come
 # up (the unit stays stopped), so that host's health check fails and its own rollback runs.
