@@ -37,6 +37,9 @@ MODULE = "opsforge.infra.deploy_tar"
 # Chunks in flight at once (streams, or put_file round trips whose start-up overlaps the others' data);
 # measured with benchmarks/deploy_tar_transfer.py.
 PARALLEL = 4
+# Streams at once: each costs a core for the cipher at both ends and one for hashing on the host, so more
+# streams than cores only add switching (measured with benchmarks/deploy_tar_transfer.py on 2 cores).
+STREAMS = max(2, min(4, os.cpu_count() or 2))
 SSH = ("ssh", "ansible.builtin.ssh")
 DOCKER = ("docker", "community.docker.docker")
 
@@ -145,15 +148,15 @@ class ActionModule(ActionBase):
 
         argv, why = self._stream_command(src, upload_dir, python, transfer)
         if argv is not None:
-            transfer.update(method=argv[0], streams=min(PARALLEL, len(jobs)))
+            transfer.update(method=argv[0], streams=min(STREAMS, len(jobs)))
             try:
-                StreamSender(argv[1], src, jobs, PARALLEL, done).run()
+                StreamSender(argv[1], src, jobs, STREAMS, done).run()
                 return
             except TransferError as exc:
                 if exc.started:
                     raise AnsibleError(str(exc))
                 why = "the %s transfer could not start (%s)" % (argv[0], exc)
-        transfer.update(method="put_file", fallback=why, compression="as configured for the connection")
+        transfer.update(method="put_file", streams=0, fallback=why, compression="as configured for the connection")
         display.v("deploy_tar: sending through put_file: %s" % why)
         self._put_chunks(src, upload_dir, jobs, done)
 

@@ -12,7 +12,7 @@ the action plugin) that run :data:`RECEIVER` on the host, and feeds them the mis
 shared queue. Each frame is one header line ``<name> <length> <sha256 or ->`` followed by the bytes;
 the receiver writes them straight into ``<upload_dir>/<name>`` (so a stream cut short leaves a chunk
 start that the next run resumes from), hashes them as they arrive and, for a whole chunk, compares
-the digest with the controller's. A match is recorded in a receipt ``<chunk>.sha256`` bound to the
+the digest with the controller's. A match is recorded in a receipt ``.<chunk>.sha256`` bound to the
 chunk file's size, inode and ctime, which spares the deploy stage a second read of the package; a
 mismatch removes the chunk. Either way one line ``OK|BAD <name> <sha256>`` goes back.
 """
@@ -27,7 +27,6 @@ import subprocess
 import threading
 import zlib
 
-RECEIPT_SUFFIX = ".sha256"
 BUF = 1024 * 1024
 PIPE_SIZE = 1024 * 1024
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, Linux only (Python >= 3.10 names it)
@@ -45,8 +44,9 @@ while True:
     if not ok.match(name):
         sys.exit("bad chunk name %r" % name)
     path, left, h = os.path.join(d, name), int(length), hashlib.sha256()
-    if os.path.exists(path + ".sha256"):
-        os.unlink(path + ".sha256")
+    receipt = os.path.join(d, "." + name + ".sha256")
+    if os.path.exists(receipt):
+        os.unlink(receipt)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     while left:
         data = sys.stdin.buffer.read1(min(left, 1048576))
@@ -66,9 +66,9 @@ while True:
         verdict = "OK"
         if want != "-":
             st = os.stat(path)
-            with open(path + ".sha256.tmp", "w") as out:
+            with open(receipt + ".tmp", "w") as out:
                 out.write("%s %d %d %d\n" % (got, st.st_size, st.st_ino, st.st_ctime_ns))
-            os.rename(path + ".sha256.tmp", path + ".sha256")
+            os.rename(receipt + ".tmp", receipt)
     sys.stdout.write("%s %s %s\n" % (verdict, name, got))
     sys.stdout.flush()
 """
@@ -86,11 +86,17 @@ class TransferError(Exception):
         self.started = started
 
 
+def receipt_path(path):
+    """Where the receiver keeps the sha256 of the chunk ``path`` (hidden beside it)."""
+    head, tail = os.path.split(path)
+    return os.path.join(head, "." + tail + ".sha256")
+
+
 def read_receipt(path):
     """The sha256 the receiver recorded for ``path`` while it arrived, or None when there is none or the
     file changed since (size, inode or ctime differ)."""
     try:
-        with open(path + RECEIPT_SUFFIX) as handle:
+        with open(receipt_path(path)) as handle:
             digest, size, ino, ctime = handle.read().split()
         info = os.stat(path)
     except (OSError, ValueError):
@@ -102,7 +108,7 @@ def read_receipt(path):
 
 def drop_receipt(path):
     try:
-        os.unlink(path + RECEIPT_SUFFIX)
+        os.unlink(receipt_path(path))
     except OSError:
         pass
 
