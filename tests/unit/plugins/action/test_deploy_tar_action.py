@@ -305,7 +305,7 @@ def test_ssh_stream_keeps_compression_for_compressible_payloads(tmp_path):
     assert ssh_view(argv())[0]["compression"] == "yes" and transfer["compression"].startswith("as configured")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from(["-C", "-q", "-qC", "-Cv", "-4", "-o Compression=yes", "-o ControlPath=/tmp/cp-%C",
                                  "-o ControlMaster=yes", "-o ControlPersist=60s", "-T"]), max_size=6))
 def test_ssh_stream_never_compresses_a_compressed_package_whatever_the_ssh_args(tmp_path_factory, parts):
