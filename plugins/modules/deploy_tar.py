@@ -11,9 +11,16 @@ short_description: Deploy a tar.gz release with a resumable verified transfer, h
 version_added: 1.0.0
 description:
   - The action plugin hashes O(src) on the controller (sha256), asks the host which chunks of that package it
-    already has, and sends only the missing ones (O(chunk_size) each, four at a time). An interrupted transfer
+    already has, and sends only the missing ones (O(chunk_size) each, several at a time). An interrupted transfer
     resumes where it stopped, inside a chunk too; each chunk and the whole package are verified on the host. Run with C(-v) to see the progress
     (percent and MB/s) at each chunk.
+  - Over the C(ssh) connection the chunks go through streams of their own, built from the connection's settings
+    (host, port, user, key, C(ssh_args), C(ssh_common_args), C(ssh_extra_args), jump host, known hosts) but with a
+    connection per stream instead of the ControlMaster, and without SSH compression when the package is compressed
+    already (or does not compress); the host hashes each chunk as it arrives. Over C(community.docker.docker) they
+    stream through C(docker exec -i). Other connections (C(paramiko_ssh), C(community.docker.docker_api), ...) and
+    password authentication use the connection's own file transfer; RV(transfer.method) and RV(transfer.fallback) say
+    which ran and why.
   - The package is checked before anything is extracted. Absolute paths, C(..), devices, fifos and links that
     escape the release are refused and nothing is extracted.
   - It is extracted into C(<deploy_dir>/releases/<version>); C(install.sh) (O(install_script)) runs in it when the
@@ -200,7 +207,22 @@ transfer:
     mb_per_s:
       description: Transfer speed in MB/s.
       type: float
-  sample: {"bytes_total": 1048576, "bytes_sent": 524288, "resumed_bytes": 524288, "chunks_sent": 2, "corrupt_chunks": [], "mb_per_s": 90.5}
+    method:
+      description:
+        - How the chunks were sent - V(ssh_stream), V(docker_stream) or V(put_file) (the connection's own file transfer).
+        - V(null) when nothing had to be sent.
+      type: str
+    streams:
+      description: Streams used at once (V(0) with V(put_file)).
+      type: int
+    compression:
+      description: What the transfer did about SSH compression, and why (for example V(off (gzip package\))).
+      type: str
+    fallback:
+      description: Why the chunks went through V(put_file) instead of a stream; V(null) when a stream was used.
+      type: str
+  sample: {"bytes_total": 1048576, "bytes_sent": 524288, "resumed_bytes": 524288, "chunks_sent": 2, "corrupt_chunks": [], "mb_per_s": 90.5,
+           "method": "ssh_stream", "streams": 2, "compression": "off (gzip package)", "fallback": null}
 deploy_event:
   description: Payload for the P(opsforge.infra.deploy_events#callback) callback; also returned when the deploy fails.
   returned: when a deploy ran

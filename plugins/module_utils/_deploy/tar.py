@@ -29,6 +29,7 @@ import posixpath
 import queue
 import re
 import shutil
+import sys
 import tarfile
 import threading
 
@@ -38,6 +39,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy import stat
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script, scrub, user_ids
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import drop_receipt, read_receipt, sha256_known
 
 DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024  # fewer put_file round trips; resume granularity stays small
 BUF = 1024 * 1024
@@ -89,7 +91,17 @@ class _WholeHasher(threading.Thread):
         return self.digest.hexdigest()
 
 
-def _chunk_digests(path, chunk_size, out, buf=BUF):
+def file_hashes(path, chunk_size, buf=BUF):
+    """``(size, whole sha256, [sha256 of each chunk])`` of ``path``.
+
+    One read feeds both: the chunk hashes here, the whole-file hash in a second thread (hashlib
+    releases the GIL, so both run at the same time on two cores). Because both come from the same
+    bytes, chunks that match their sha256 on the host make up the package with the whole sha256.
+    """
+    whole = _WholeHasher()
+    whole.start()
+    chunks = []
+    size = 0
     with open(path, "rb") as handle:
         while True:
             part = hashlib.sha256()
@@ -99,31 +111,13 @@ def _chunk_digests(path, chunk_size, out, buf=BUF):
                 if not data:
                     break
                 part.update(data)
+                whole.blocks.put(data)
                 got += len(data)
-            if not got:
-                return
-            out.append(part.hexdigest())
+            if got:
+                chunks.append(part.hexdigest())
+                size += got
             if got < chunk_size:
-                return
-
-
-def file_hashes(path, chunk_size, buf=BUF):
-    """``(size, whole sha256, [sha256 of each chunk])`` of ``path``.
-
-    The chunk hashes are computed by a second thread reading the file on its own (hashlib releases
-    the GIL), so both run at the same time on two cores.
-    """
-    chunks = []
-    worker = threading.Thread(target=_chunk_digests, args=(path, chunk_size, chunks, buf))
-    worker.daemon = True
-    worker.start()
-    whole = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for data in iter(lambda: handle.read(buf), b""):
-            whole.update(data)
-            size += len(data)
-    worker.join()
+                break
     return size, whole.hexdigest(), chunks
 
 
@@ -279,16 +273,18 @@ def probe_chunks(upload_dir, chunk_hashes, size, chunk_size):
         if 0 < actual < want:
             partial.append(index)
             missing.append(index)
+            drop_receipt(path)
             prefixes[str(index)] = dict(size=actual, sha256=sha256_file(path))
             continue
         if actual != want:
             partial.append(index)
-        elif sha256_file(path) != digest:
+        elif sha256_known(path) != digest:
             corrupt.append(index)
         else:
             have.append(index)
             continue
         os.unlink(path)
+        drop_receipt(path)
         missing.append(index)
     have_bytes = sum(expected_chunk_size(i, size, chunk_size) for i in have)
     return dict(have=have, missing=missing, corrupt=corrupt, partial=partial, prefixes=prefixes, have_bytes=have_bytes)
@@ -309,8 +305,13 @@ def join_tails(upload_dir):
 def verify_chunks(upload_dir, chunk_hashes, sha256):
     """Verify each chunk and the whole package (both hashes in one pass). Return the chunk paths.
 
+    When every chunk has a receipt (the receiver hashed it as it arrived and found the sha256 the
+    controller computed, in the same read as the whole sha256), nothing is read again.
     Corrupted chunks are removed (so the next run sends them again); raise DeployError naming them.
     """
+    paths = [os.path.join(upload_dir, chunk_name(index)) for index in range(len(chunk_hashes))]
+    if chunk_hashes and all(read_receipt(path) == digest for path, digest in zip(paths, chunk_hashes)):
+        return paths
     whole = _WholeHasher()
     whole.start()
     bad = []
@@ -330,6 +331,7 @@ def verify_chunks(upload_dir, chunk_hashes, sha256):
         if part.hexdigest() != digest:
             bad.append(index)
             os.unlink(path)
+            drop_receipt(path)
     actual = whole.hexdigest()
     if bad:
         raise DeployError("chunk(s) %s of the package are missing or corrupted on the host (removed; run again to resend them)"
@@ -516,7 +518,7 @@ class TarDeployment(Deployment):
         self.check_current_conflict()
         up_to_date = self.up_to_date()
         out = dict(changed=False, up_to_date=up_to_date, upload_dir=self.upload_dir(), have=[], missing=[],
-                   corrupt=[], partial=[], have_bytes=0)
+                   corrupt=[], partial=[], have_bytes=0, python=sys.executable)  # python: runs the transfer's receiver
         if up_to_date or self.check_mode:
             return out
         lock_owner = st.DeployLock(self.store, self.app, "probe").read_owner()
