@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.plugins.modules import lightsail_bucket_
 
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import ANY, Stubbed, run_module
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.bucket import GET, NAME, bucket
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 KEY2 = "AKIAEXAMPLEKEY000002"
@@ -34,3 +35,10 @@ def test_info_not_found_is_empty():
     stub.error("GetBuckets", params=GET)
     result = run_module(lightsail_bucket_info.main, {"name": NAME}, stub)
     assert result == {"changed": False, "buckets": []}
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetBuckets", {"buckets": [bucket()]}, {"includeConnectedResources": True})
+    result = run_read_only(lightsail_bucket_info.main, {}, queue)
+    assert [b["name"] for b in result["buckets"]] == [NAME]

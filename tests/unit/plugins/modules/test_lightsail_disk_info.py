@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.plugins.modules import lightsail_disk_in
 
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, run_module
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.disk import disk
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info_all_and_filter():
@@ -28,3 +29,10 @@ def test_info_one_missing():
     stub.error("GetDisk", params={"diskName": "nope"})
     result = run_module(lightsail_disk_info.main, {"name": "nope"}, stub)
     assert result["disks"] == [] and result["changed"] is False
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetDisks", {"disks": [disk("b", attached_to="web-1", path="/dev/xvdf"), disk("a")]})
+    result = run_read_only(lightsail_disk_info.main, {"instance_name": "web-1"}, queue)
+    assert [d["name"] for d in result["disks"]] == ["b"]

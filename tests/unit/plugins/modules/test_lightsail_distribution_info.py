@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_uti
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_distribution_info
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.distribution import GET, NAME, dist
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info():
@@ -27,3 +28,10 @@ def test_info_not_found_is_empty():
     stub.error("GetDistributions", params=GET)
     result = run_module(lightsail_distribution_info.main, {"name": NAME}, stub)
     assert result["distributions"] == [] and result["changed"] is False
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetDistributions", {"distributions": [dist()]}, {})
+    result = run_read_only(lightsail_distribution_info.main, {}, queue)
+    assert result["distributions"][0]["cache_behavior_settings"]["default_ttl"] == 86400

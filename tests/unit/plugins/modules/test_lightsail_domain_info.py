@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.plugins.modules import lightsail_domain_
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_module
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.domain import domain
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info():
@@ -20,3 +21,10 @@ def test_info():
     stub.error("GetDomain")
     result = run_module(lightsail_domain_info.main, {"name": "nope.com"}, stub)
     assert result["domains"] == []
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetDomains", {"domains": [domain(name="b.com"), domain(name="a.com")]})
+    result = run_read_only(lightsail_domain_info.main, {}, queue)
+    assert [d["name"] for d in result["domains"]] == ["a.com", "b.com"]

@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_uti
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.instance import INSTANCE
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_instance_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_instance_info_all_pages_and_named():
@@ -41,3 +42,10 @@ def test_instance_info_auto_snapshots():
     result = run_module(lightsail_instance_info.main, {"names": ["web-1"], "auto_snapshots": True}, stub)
     assert result["instances"][0]["auto_snapshots"] == [{"date": "2026-01-02", "status": "Success",
                                                          "created_at": "2026-01-02T03:04:05+00:00"}]
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetInstances", {"instances": [INSTANCE]}, {})
+    result = run_read_only(lightsail_instance_info.main, {}, queue)
+    assert [i["name"] for i in result["instances"]] == ["web-1"] and result["instances"][0]["tags"] == {"env": "prod"}

@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.plugins.modules import lightsail_load_ba
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_module
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.load_balancer import POLICIES, cert, lb
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info_with_certificates():
@@ -37,3 +38,11 @@ def test_info_without_tls_policies_does_not_read_them():
     stub = Stubbed().add("GetLoadBalancers", {"loadBalancers": []}, {})
     result = run_module(lightsail_load_balancer_info.main, {}, stub)
     assert "tls_policies" not in result and stub.calls == ["GetLoadBalancers"]
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetLoadBalancers", {"loadBalancers": [lb("b", certs=[{"name": "web-cert"}]), lb("a")]})
+        stub.add("GetLoadBalancerTlsCertificates", {"tlsCertificates": [cert()]}, {"loadBalancerName": "b"})
+    result = run_read_only(lightsail_load_balancer_info.main, {"tls_certificates": True}, queue)
+    assert result["load_balancers"][1]["tls_certificates"][0]["status"] == "ISSUED"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, operation, run_module
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_operation_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_operation_info_by_id_resource_and_recent():
@@ -28,3 +29,10 @@ def test_operation_info_by_id_resource_and_recent():
                                "nextPageToken": "more"}, {})
     result = run_module(lightsail_operation_info.main, {"limit": 1}, stub)
     assert len(result["operations"]) == 1
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetOperation", {"operation": operation("CreateInstance", "web-1")}, {"operationId": "op-1"})
+    result = run_read_only(lightsail_operation_info.main, {"operation_id": "op-1"}, queue)
+    assert result["operations"][0]["operation_type"] == "CreateInstance"
