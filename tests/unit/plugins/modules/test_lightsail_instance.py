@@ -384,7 +384,7 @@ def test_absent_waits_for_a_stopping_instance_even_without_wait():
 def test_absent_in_transition_times_out_clearly_without_deleting():
     stub = Stubbed()
     get(stub, instance(state=_state("stopping")["state"]))
-    for _ in range(3):
+    for _attempt in range(3):
         stub.add("GetInstanceState", _state("stopping"), {"instanceName": "web-1"})
     result = run_module(lightsail_instance.main, {"name": "web-1", "state": "absent", "wait_timeout": 10}, stub)
     assert result["failed"] is True and result["error_code"] == "Timeout"

@@ -43,8 +43,9 @@ def test_export_waits_for_the_record_then_creates_the_ec2_instance_once():
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record(state="Started")]}, {})
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record()], "nextPageToken": "p2"}, {})
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": []}, {"pageToken": "p2"})
-    stub.add("CreateCloudFormationStack", {"operations": [operation("CreateCloudFormationStack", "Lightsail-Stack-9f8e",
-                                                                     resource_type="CloudFormationStackRecord")]}, CFN_REQUEST)
+    stub.add("CreateCloudFormationStack",
+             {"operations": [operation("CreateCloudFormationStack", "Lightsail-Stack-9f8e", resource_type="CloudFormationStackRecord")]},
+             CFN_REQUEST)
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record()]}, {})
     stub.add("GetCloudFormationStackRecords", {"cloudFormationStackRecords": [stack_record()]}, {})
     result = run_module(lightsail_snapshot_export.main, {"snapshot_name": "web-1-nightly", "ec2_instance": EC2}, stub)

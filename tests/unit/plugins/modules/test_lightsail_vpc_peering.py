@@ -42,7 +42,8 @@ def test_peering_check_mode_writes_nothing_and_failure_is_clear():
     result = run_module(lightsail_vpc_peering.main, {}, stub, check_mode=True)
     assert result["changed"] is True and stub.calls == ["IsVpcPeered"]
     stub = Stubbed().add("IsVpcPeered", {"isPeered": False}, {})
-    stub.add("PeerVpc", {"operation": operation("PeerVpc", "vpc-0123", status="Failed", resource_type="PeeredVpc",
-                                                 errorCode="NoDefaultVpc", errorDetails="the account has no default VPC")})
+    stub.add("PeerVpc", {"operation": operation(
+        "PeerVpc", "vpc-0123", status="Failed", resource_type="PeeredVpc",
+        errorCode="NoDefaultVpc", errorDetails="the account has no default VPC")})
     result = run_module(lightsail_vpc_peering.main, {}, stub)
     assert result["failed"] is True and "NoDefaultVpc: the account has no default VPC" in result["msg"]
