@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, run_module
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_catalog_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 BLUEPRINTS = [{"blueprintId": "debian_12", "name": "Debian", "platform": "LINUX_UNIX", "isActive": True},
@@ -35,3 +36,12 @@ def test_catalog_only_regions():
     stub = Stubbed().add("GetRegions", {"regions": []})
     result = run_module(lightsail_catalog_info.main, {"gather": ["regions"]}, stub)
     assert result == {"changed": False, "regions": []}
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetBlueprints", {"blueprints": BLUEPRINTS}, {"includeInactive": False})
+        stub.add("GetBundles", {"bundles": BUNDLES}, {"includeInactive": False})
+        stub.add("GetRegions", {"regions": [{"name": "eu-west-1", "displayName": "Ireland"}]}, {"includeAvailabilityZones": True})
+    result = run_read_only(lightsail_catalog_info.main, {"platform": "LINUX_UNIX"}, queue)
+    assert [b["blueprint_id"] for b in result["blueprints"]] == ["debian_12"]

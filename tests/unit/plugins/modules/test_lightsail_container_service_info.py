@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_uti
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_container_service_info
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.container import DIGEST, GET, NAME, deployment, service
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info_with_logs_deployments_images_powers():
@@ -30,3 +31,11 @@ def test_info_with_logs_deployments_images_powers():
     assert svc["deployments"][0]["containers"]["web"]["environment"] == {"APP_ENV": "prod"}
     assert svc["images"][0]["image"] == ":shop.web.1"
     assert result["powers"][0]["power_id"] == "micro-1" and result["api_metadata"] == [{"lightsailctlVersion": "v1.0.7"}]
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetContainerServices", {"containerServices": [service()]}, GET)
+        stub.add("GetContainerServiceDeployments", {"deployments": [deployment(1)]}, GET)
+    result = run_read_only(lightsail_container_service_info.main, {"name": NAME, "deployments": True}, queue)
+    assert result["container_services"][0]["deployments"][0]["containers"]["web"]["environment"] == {"APP_ENV": "prod"}

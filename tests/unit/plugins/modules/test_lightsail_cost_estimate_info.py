@@ -10,6 +10,7 @@ import datetime
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import ANY, Stubbed, run_module
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_cost_estimate_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 UTC = datetime.timezone.utc
@@ -40,3 +41,12 @@ def test_cost_estimate_per_resource_with_totals():
 def test_cost_estimate_bad_times_fail_before_any_call():
     result = run_module(lightsail_cost_estimate_info.main, {"resource_names": ["web-1"], "start_time": "-1d", "end_time": "-2d"}, Stubbed())
     assert result["failed"] is True and "start_time" in result["msg"]
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetCostEstimate", {"resourcesBudgetEstimate": [_estimate("web-1", 0.168)]},
+                 {"resourceName": "web-1", "startTime": ANY, "endTime": ANY})
+    result = run_read_only(lightsail_cost_estimate_info.main, {"resource_names": ["web-1"], "start_time": "2026-11-01T00:00:00Z",
+                                                               "end_time": "2026-11-02T00:00:00Z"}, queue)
+    assert result["total"] == {"USD": 0.168}

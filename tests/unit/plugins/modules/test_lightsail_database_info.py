@@ -9,6 +9,7 @@ from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_uti
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_database_info
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.database import GET, NAME, db, snap
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_read_only
 
 
 def test_info_with_logs_and_events():
@@ -38,3 +39,10 @@ def test_info_with_logs_and_events():
     result = run_module(lightsail_database_info.main, {"catalog": True}, stub)
     assert [d["name"] for d in result["databases"]] == [NAME, "b"]
     assert result["blueprints"][0]["blueprint_id"] == "mysql_8_0" and result["bundles"][0]["bundle_id"] == "micro_2_0"
+
+
+def test_check_mode_reads_the_same_and_writes_nothing():
+    def queue(stub):
+        stub.add("GetRelationalDatabases", {"relationalDatabases": [db(), db(name="b")]}, {})
+    result = run_read_only(lightsail_database_info.main, {}, queue)
+    assert [d["name"] for d in result["databases"]] == [NAME, "b"]
