@@ -67,3 +67,20 @@ def test_disk_snapshot_mutually_exclusive_sources():
     result = run_d({"name": "x", "disk_name": "a", "instance_name": "b"}, stub)
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
     assert stub.calls == []
+
+
+def test_disk_snapshot_check_mode_predicts_create_and_tags_without_writing():
+    stub = Stubbed()
+    stub.error("GetDiskSnapshot", params={"diskSnapshotName": "data-1-snap"})
+    result = run_d({"name": "data-1-snap", "disk_name": "data-1", "tags": {"env": "prod"}}, stub, check_mode=True, diff=True)
+    assert result["changed"] is True and stub.calls == ["GetDiskSnapshot"]
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["name"] == "data-1-snap"
+    stub = Stubbed()
+    stub.add("GetDiskSnapshot", {"diskSnapshot": dsnap()})
+    result = run_d({"name": "data-1-snap", "disk_name": "data-1", "tags": {"env": "prod"}}, stub, check_mode=True, diff=True)
+    assert result["changed"] is True and stub.count(writes=True) == 0
+    assert result["diff"]["before"]["tags"] == {} and result["diff"]["after"]["tags"] == {"env": "prod"}
+    stub = Stubbed()
+    stub.add("GetDiskSnapshot", {"diskSnapshot": dsnap(tags={"env": "prod"})})
+    result = run_d({"name": "data-1-snap", "disk_name": "data-1", "tags": {"env": "prod"}}, stub, check_mode=True)
+    assert result["changed"] is False and stub.calls == ["GetDiskSnapshot"]
