@@ -137,6 +137,7 @@ options:
     default: 1200
 extends_documentation_fragment:
   - opsforge.infra.lightsail
+  - opsforge.infra.lightsail.attributes
   - opsforge.infra.lightsail.wait
   - opsforge.infra.lightsail.tags
   - amazon.aws.common.modules
@@ -149,12 +150,6 @@ attributes:
     description: Can run in check mode and return the changed status and the predicted result without changing anything.
     support: full
     details: Check mode reads the registered images and the local Docker images but pushes nothing.
-  diff_mode:
-    description: Returns details on what has changed (or would change in check mode) as C(diff.before) and C(diff.after).
-    support: full
-  idempotent:
-    description: A second run with the same arguments reports no change.
-    support: full
 """
 
 EXAMPLES = r"""

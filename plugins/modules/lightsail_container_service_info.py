@@ -52,20 +52,10 @@ options:
     default: false
 extends_documentation_fragment:
   - opsforge.infra.lightsail
+  - opsforge.infra.lightsail.info_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Can run in check mode and return the changed status and the predicted result without changing anything.
-    support: full
-    details: This module only reads.
-  diff_mode:
-    description: Returns details on what has changed (or would change in check mode) as C(diff.before) and C(diff.after).
-    support: none
-  idempotent:
-    description: A second run with the same arguments reports no change.
-    support: full
 """
 
 EXAMPLES = r"""

@@ -31,21 +31,12 @@ options:
     default: 1800
 extends_documentation_fragment:
   - opsforge.infra.lightsail
+  - opsforge.infra.lightsail.attributes
   - opsforge.infra.lightsail.wait
   - opsforge.infra.lightsail.tags
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Can run in check mode and return the changed status and the predicted result without changing anything.
-    support: full
-  diff_mode:
-    description: Returns details on what has changed (or would change in check mode) as C(diff.before) and C(diff.after).
-    support: full
-  idempotent:
-    description: A second run with the same arguments reports no change.
-    support: full
 """
 
 EXAMPLES = r"""

@@ -79,6 +79,7 @@ options:
         type: str
 extends_documentation_fragment:
   - opsforge.infra.lightsail
+  - opsforge.infra.lightsail.info_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -89,9 +90,6 @@ attributes:
     description: Can run in check mode and return the changed status and the predicted result without changing anything.
     support: full
     details: In check mode the data is read but the chart is not written.
-  diff_mode:
-    description: Returns details on what has changed (or would change in check mode) as C(diff.before) and C(diff.after).
-    support: none
   idempotent:
     description: A second run with the same arguments reports no change.
     support: full

@@ -34,6 +34,8 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
       function; predicates: ``instance_ready`` (running + public IP), ``instance_in_state(name)``,
       ``disk_available``/``disk_failed``, ``snapshot_available``/``snapshot_failed``,
       ``load_balancer_active``/``load_balancer_failed``.
+      Both wait through ``_common.waiting.poll_until`` (every ``poll_delay`` seconds, a last check
+      at the deadline, never sleeping past it) and turn its timeout into ``code="Timeout"``.
     - ``calls`` -- list of boto3 method names called (debug/tests); ``region``.
 
 ``module``

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.waiting import WaitTimeout, poll_until
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import translate
 
@@ -139,33 +140,43 @@ class LightsailClient:
     def _deadline(self, timeout):
         return self.clock() + max(0, timeout or 0)
 
+    def _poll(self, predicate, timeout):
+        return poll_until(predicate, timeout, self.poll_delay, clock=self.clock, sleep=self.sleep)
+
     def wait_operations(self, operations, timeout=300):
         """Wait until each operation (dicts as the API returns them) is Succeeded/Completed.
 
         A Failed operation raises :class:`LightsailError` (code ``OperationFailed``) naming the
         operation type, the resource and Lightsail's errorCode/errorDetails. Returns the final
-        operation dicts.
+        operation dicts. One deadline (``timeout`` from now) covers all of them.
         """
         if isinstance(operations, dict):
             operations = [operations]
         deadline = self._deadline(timeout)
-        final = []
-        for operation in operations or []:
-            while True:
-                status = operation.get("status")
-                if status in OPERATION_FAILED:
-                    raise operation_failed(operation)
-                if status in OPERATION_DONE or not operation.get("id"):
-                    final.append(operation)
-                    break
-                if self.clock() >= deadline:
-                    raise LightsailError(
-                        "timed out after %ss waiting for operation %s on %s (status %s)"
-                        % (timeout, operation.get("operationType"), operation.get("resourceName"), status),
-                        code="Timeout", operation=operation.get("operationType"))
-                self.sleep(self.poll_delay)
-                operation = self.call("get_operation", operationId=operation["id"])["operation"]
-        return final
+        return [self._wait_operation(operation, timeout, deadline) for operation in operations or []]
+
+    def _wait_operation(self, operation, timeout, deadline):
+        seen = [operation, False]  # the latest operation dict, and whether to read it again
+
+        def finished():
+            if seen[1]:
+                seen[0] = self.call("get_operation", operationId=operation["id"])["operation"]
+            current, status = seen[0], seen[0].get("status")
+            if status in OPERATION_FAILED:
+                raise operation_failed(current)
+            if status in OPERATION_DONE or not current.get("id"):
+                return current
+            seen[1] = True
+            return None
+
+        try:
+            return self._poll(finished, deadline - self.clock())
+        except WaitTimeout:
+            last = seen[0]
+            raise LightsailError(
+                "timed out after %ss waiting for operation %s on %s (status %s)"
+                % (timeout, last.get("operationType"), last.get("resourceName"), last.get("status")),
+                code="Timeout", operation=last.get("operationType"))
 
     def wait_for(self, describe_fn, ready_fn, timeout=300, what="resource", failed_fn=None):
         """Poll ``describe_fn()`` until ``ready_fn(result)`` is true; return that result.
@@ -173,8 +184,7 @@ class LightsailClient:
         ``failed_fn(result)`` may return a message to stop waiting with an error at once.
         ``None`` from ``describe_fn`` (gone) is an error: there is nothing to wait for.
         """
-        deadline = self._deadline(timeout)
-        while True:
+        def ready():
             current = describe_fn()
             if current is None:
                 raise LightsailError("%s disappeared while waiting for it" % what, code="NotFoundException")
@@ -182,11 +192,12 @@ class LightsailClient:
                 failure = failed_fn(current)
                 if failure:
                     raise LightsailError("%s failed: %s" % (what, failure), code="ResourceFailed")
-            if ready_fn(current):
-                return current
-            if self.clock() >= deadline:
-                raise LightsailError("timed out after %ss waiting for %s" % (timeout, what), code="Timeout")
-            self.sleep(self.poll_delay)
+            return current if ready_fn(current) else None
+
+        try:
+            return self._poll(ready, timeout)
+        except WaitTimeout:
+            raise LightsailError("timed out after %ss waiting for %s" % (timeout, what), code="Timeout")
 
 
 def operation_failed(operation):

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "modules"))
 
 from lightsail_utils import Stubbed
-from test_lightsail_instance import instance
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.instance import instance
 
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData

@@ -147,6 +147,24 @@ def test_wait_operations_times_out():
     assert "timed out after 5s" in caught.value.msg
 
 
+def test_waits_never_sleep_past_wait_timeout_and_check_once_at_it():
+    stub = Stubbed()
+    client = make_client(stub)
+    seen = []
+    with pytest.raises(LightsailError) as caught:
+        client.wait_for(lambda: seen.append(stub.monotonic()) or {"state": "pending"}, client_mod.disk_available,
+                        timeout=5, what="disk d1")
+    assert caught.value.code == "Timeout" and caught.value.msg == "timed out after 5s waiting for disk d1"
+    assert stub.slept == [2, 2, 1] and seen == [0, 2, 4, 5]
+    stub = Stubbed()
+    for _attempt in range(3):
+        stub.add("GetOperation", {"operation": operation("CreateInstance", "web-1", status="Started")})
+    with stub.stubber, pytest.raises(LightsailError) as caught:
+        make_client(stub).wait_operations([operation("CreateInstance", "web-1", status="NotStarted")], timeout=5)
+    assert caught.value.msg == "timed out after 5s waiting for operation CreateInstance on web-1 (status Started)"
+    assert stub.slept == [2, 2, 1]
+
+
 def test_wait_for_resource_state_and_failure():
     states = iter([{"state": {"name": "pending"}}, {"state": {"name": "running"}, "publicIpAddress": ""},
                    {"state": {"name": "running"}, "publicIpAddress": "198.51.100.7"}])

@@ -36,7 +36,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail import client as client_mod
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import snake_op
 
-__all__ = ["ANY", "ACCOUNT", "CREATED", "ModuleExit", "Stubbed", "arn", "new_client", "operation", "ops", "run_module"]
+__all__ = ["ANY", "ACCOUNT", "CREATED", "ModuleExit", "Stubbed", "arn", "new_client", "operation", "ops", "run_module",
+           "run_read_only"]
 
 UTC = datetime.timezone.utc
 CREATED = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -185,3 +186,19 @@ def ops(op_type, resource_name, status="Succeeded", op_id="op-1", resource_type=
 
 def arn(kind, name, region="us-east-1"):
     return "arn:aws:lightsail:%s:%s:%s/%s" % (region, ACCOUNT, kind, name)
+
+
+def run_read_only(main, params, queue):
+    """Run a read-only (info) module normally and in check mode, each time with the responses
+    ``queue(stub)`` adds; assert both runs succeed, report ``changed: false``, make no write call
+    and return the same result. Returns the result."""
+    results = []
+    for check_mode in (False, True):
+        stub = Stubbed()
+        queue(stub)
+        result = run_module(main, params, stub, check_mode=check_mode)
+        assert not result.get("failed"), result
+        assert result["changed"] is False and stub.count(writes=True) == 0
+        results.append(result)
+    assert results[0] == results[1]
+    return results[0]

@@ -1,36 +1,25 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_bucket and lightsail_bucket_info against a Stubber-checked botocore client."""
+"""lightsail_bucket: Manage Amazon Lightsail object storage buckets (Stubber)."""
 
 from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_bucket
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_bucket_info
 
-from lightsail_utils import ANY, CREATED, Stubbed, arn, ops, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, ops, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.bucket import GET, NAME, bucket
 
-NAME = "acme-assets"
+
 KEY1 = "AKIAEXAMPLEKEY000001"
-KEY2 = "AKIAEXAMPLEKEY000002"
+
+
 KEYOLD = "AKIAEXAMPLEKEY0000LD"
+
+
 KEYNEW = "AKIAEXAMPLEKEY000NEW"
 
 
-def bucket(**over):
-    value = {
-        "resourceType": "Bucket", "arn": arn("Bucket", NAME), "bundleId": "small_1_0", "createdAt": CREATED,
-        "url": "https://%s.s3.us-east-1.amazonaws.com/" % NAME, "name": NAME, "supportCode": "x",
-        "location": {"availabilityZone": "all", "regionName": "us-east-1"},
-        "tags": [{"key": "env", "value": "prod"}], "objectVersioning": "Enabled", "ableToUpdateBundle": True,
-        "accessRules": {"getObject": "private", "allowPublicOverrides": False},
-        "readonlyAccessAccounts": [], "resourcesReceivingAccess": [], "state": {"code": "OK"},
-    }
-    value.update(over)
-    return value
-
-
-GET = {"bucketName": NAME, "includeConnectedResources": True}
 BASE = {"name": NAME, "bundle_id": "small_1_0", "versioning": True, "public_access": "private", "tags": {"env": "prod"}}
 
 
@@ -186,25 +175,3 @@ def test_delete_key_and_create_new():
     stub.add("GetBucketAccessKeys", {"accessKeys": [{"accessKeyId": KEYNEW, "status": "Active"}]}, {"bucketName": NAME})
     result = run_module(lightsail_bucket.main, {"name": NAME, "create_access_key": True, "delete_access_keys": [KEYOLD]}, stub)
     assert result["changed"] is False and "access_key" not in result
-
-
-def test_info_lists_buckets_with_keys():
-    stub = Stubbed()
-    stub.add("GetBuckets", {"buckets": [bucket()], "nextPageToken": "t"}, {"includeConnectedResources": True})
-    stub.add("GetBuckets", {"buckets": [bucket(name="other")]}, {"includeConnectedResources": True, "pageToken": "t"})
-    stub.add("GetBucketAccessKeys", {"accessKeys": []}, {"bucketName": NAME})
-    stub.add("GetBucketAccessKeys", {"accessKeys": [{"accessKeyId": KEY2, "status": "Inactive"}]}, {"bucketName": "other"})
-    stub.add("GetBucketBundles", {"bundles": [{"bundleId": "small_1_0", "price": 1.0, "isActive": True}]}, {"includeInactive": False})
-    result = run_module(lightsail_bucket_info.main, {"include_access_keys": True, "include_bundles": True}, stub)
-    assert result["changed"] is False
-    assert [b["name"] for b in result["buckets"]] == [NAME, "other"]
-    assert result["buckets"][1]["access_keys"][0]["access_key_id"] == KEY2
-    assert result["bundles"][0]["bundle_id"] == "small_1_0"
-    assert ANY
-
-
-def test_info_not_found_is_empty():
-    stub = Stubbed()
-    stub.error("GetBuckets", params=GET)
-    result = run_module(lightsail_bucket_info.main, {"name": NAME}, stub)
-    assert result == {"changed": False, "buckets": []}

@@ -1,33 +1,20 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_certificate and lightsail_certificate_info against a Stubber-checked botocore client."""
+"""lightsail_certificate: Manage Amazon Lightsail SSL/TLS certificates for distributions and container services (Stubber)."""
 
 from __future__ import annotations
 
-from lightsail_utils import CREATED, Stubbed, arn, ops, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, ops, run_module
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_certificate
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_certificate_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.certificate import NAME, cert, listing
 
-NAME = "acme-cert"
+
 GET = {"certificateName": NAME, "includeCertificateDetails": True}
+
+
 RT = "Certificate"
-RECORD = {"domainName": "www.example.com", "validationStatus": "PENDING_VALIDATION",
-          "resourceRecord": {"name": "_a1.www.example.com.", "type": "CNAME", "value": "_b2.acm-validations.aws."}}
-
-
-def cert(**over):
-    value = {"arn": arn("Certificate", NAME), "name": NAME, "domainName": "www.example.com", "status": "ISSUED",
-             "subjectAlternativeNames": ["www.example.com", "example.com"], "domainValidationRecords": [RECORD],
-             "createdAt": CREATED, "inUseResourceCount": 0, "tags": []}
-    value.update(over)
-    return value
-
-
-def listing(certificate):
-    return {"certificates": [{"certificateArn": certificate["arn"], "certificateName": NAME, "domainName": certificate["domainName"],
-                              "certificateDetail": certificate}]}
 
 
 BASE = {"name": NAME, "domain_name": "www.example.com", "subject_alternative_names": ["example.com"]}
@@ -130,11 +117,3 @@ def test_failed_delete_operation():
     stub.add("DeleteCertificate", ops("DeleteCertificate", NAME, status="Failed", resource_type=RT, errorCode="InUse", errorDetails="attached"))
     result = run_module(lightsail_certificate.main, {"name": NAME, "state": "absent"}, stub)
     assert result["failed"] is True and "attached" in result["msg"]
-
-
-def test_info():
-    stub = Stubbed()
-    stub.add("GetCertificates", listing(cert(status="PENDING_VALIDATION")),
-             {"includeCertificateDetails": True, "certificateStatuses": ["PENDING_VALIDATION"]})
-    result = run_module(lightsail_certificate_info.main, {"statuses": ["PENDING_VALIDATION"]}, stub)
-    assert result["certificates"][0]["validation_records"][0]["name"] == "_a1.www.example.com."

@@ -1,28 +1,14 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_disk and lightsail_disk_info against a Stubber-validated Lightsail client."""
+"""lightsail_disk: Manage AWS Lightsail block storage disks (Stubber)."""
 
 from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_disk
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_disk_info
 
-from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, arn, operation, ops, run_module
-
-ZONE = "us-east-1a"
-
-
-def disk(name="data-1", state="available", attached_to=None, path=None, tags=None, add_ons=None, size=32, zone=ZONE):
-    value = {
-        "name": name, "arn": arn("Disk", name), "createdAt": CREATED, "resourceType": "Disk",
-        "location": {"availabilityZone": zone, "regionName": "us-east-1"}, "sizeInGb": size, "isSystemDisk": False,
-        "state": state, "isAttached": bool(attached_to), "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
-        "addOns": add_ons or [],
-    }
-    if attached_to:
-        value.update(attachedTo=attached_to, path=path, attachmentState="attached", state="in-use")
-    return value
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, operation, ops, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.disk import ZONE, disk
 
 
 AUTO = [{"name": "AutoSnapshot", "status": "Enabled", "snapshotTimeOfDay": "06:00"}]
@@ -213,25 +199,6 @@ def test_disable_auto_snapshot():
     result = run({"name": "data-1", "auto_snapshot": False}, stub)
     assert result["changed"] is True
     assert result["disk"]["add_ons"] == []
-
-
-def test_info_all_and_filter():
-    stub = Stubbed()
-    stub.add("GetDisks", {"disks": [disk("b", attached_to="web-1", path="/dev/xvdf")], "nextPageToken": "t"})
-    stub.add("GetDisks", {"disks": [disk("a")]}, {"pageToken": "t"})
-    result = run_module(lightsail_disk_info.main, {}, stub)
-    assert [d["name"] for d in result["disks"]] == ["a", "b"]
-    stub = Stubbed()
-    stub.add("GetDisks", {"disks": [disk("b", attached_to="web-1", path="/dev/xvdf"), disk("a")]})
-    result = run_module(lightsail_disk_info.main, {"instance_name": "web-1"}, stub)
-    assert [d["name"] for d in result["disks"]] == ["b"]
-
-
-def test_info_one_missing():
-    stub = Stubbed()
-    stub.error("GetDisk", params={"diskName": "nope"})
-    result = run_module(lightsail_disk_info.main, {"name": "nope"}, stub)
-    assert result["disks"] == [] and result["changed"] is False
 
 
 def test_attach_needs_a_path():

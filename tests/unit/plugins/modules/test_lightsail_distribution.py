@@ -1,33 +1,14 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_distribution and lightsail_distribution_info against a Stubber-checked botocore client."""
+"""lightsail_distribution: Manage Amazon Lightsail content delivery network (CDN) distributions (Stubber)."""
 
 from __future__ import annotations
 
-from lightsail_utils import CREATED, Stubbed, arn, ops, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, ops, run_module
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_distribution
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_distribution_info
-
-NAME = "acme-cdn"
-GET = {"distributionName": NAME}
-RT = "Distribution"
-
-
-def dist(**over):
-    value = {
-        "name": NAME, "arn": arn("Distribution", NAME), "createdAt": CREATED, "resourceType": RT, "status": "Deployed",
-        "isEnabled": True, "domainName": "d1.cloudfront.net", "bundleId": "small_1_0", "ableToUpdateBundle": True,
-        "origin": {"name": "acme-assets", "resourceType": "Bucket", "regionName": "eu-west-1", "protocolPolicy": "https-only"},
-        "defaultCacheBehavior": {"behavior": "cache"},
-        "cacheBehaviorSettings": {"defaultTTL": 86400, "minimumTTL": 0, "maximumTTL": 31536000, "allowedHTTPMethods": "GET,HEAD",
-                                  "cachedHTTPMethods": "GET,HEAD", "forwardedCookies": {"option": "none"},
-                                  "forwardedHeaders": {"option": "none"}, "forwardedQueryStrings": {"option": False}},
-        "cacheBehaviors": [{"path": "/api/*", "behavior": "dont-cache"}], "ipAddressType": "dualstack", "tags": [],
-    }
-    value.update(over)
-    return value
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.distribution import GET, NAME, RT, dist
 
 
 BASE = {"name": NAME, "origin": {"name": "acme-assets", "region_name": "eu-west-1", "protocol_policy": "https-only"},
@@ -123,21 +104,3 @@ def test_throttled_and_failed_operation():
                                                errorCode="InUse", errorDetails="still enabled")["operations"][0]})
     result = run_module(lightsail_distribution.main, {"name": NAME, "state": "absent"}, stub)
     assert result["failed"] is True and "still enabled" in result["msg"]
-
-
-def test_info():
-    stub = Stubbed()
-    stub.add("GetDistributions", {"distributions": [dist()]}, {})
-    stub.add("GetDistributionLatestCacheReset", {"status": "Completed", "createTime": CREATED}, GET)
-    stub.add("GetDistributionBundles", {"bundles": [{"bundleId": "small_1_0", "price": 2.5, "isActive": True}]})
-    result = run_module(lightsail_distribution_info.main, {"include_cache_reset": True, "include_bundles": True}, stub)
-    assert result["distributions"][0]["latest_cache_reset"] == {"status": "Completed", "create_time": CREATED.isoformat()}
-    assert result["bundles"][0]["bundle_id"] == "small_1_0"
-    assert result["distributions"][0]["cache_behavior_settings"]["default_ttl"] == 86400
-
-
-def test_info_not_found_is_empty():
-    stub = Stubbed()
-    stub.error("GetDistributions", params=GET)
-    result = run_module(lightsail_distribution_info.main, {"name": NAME}, stub)
-    assert result["distributions"] == [] and result["changed"] is False

@@ -1,7 +1,7 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_domain and lightsail_domain_info against a Stubber-validated Lightsail client."""
+"""lightsail_domain: Manage AWS Lightsail DNS zones and their records (Stubber)."""
 
 from __future__ import annotations
 
@@ -12,24 +12,13 @@ from ansible.module_utils import basic
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import fqdn
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import target_key
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_domain
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_domain_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed
-from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import arn
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import operation
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.domain import domain
+
 
 LB_DNS = "ab1234c56789c6b86aba6fb203d443bc-123456789.us-east-1.elb.amazonaws.com"
-MANAGED = [
-    {"id": "1", "name": "example.com", "type": "NS", "target": "ns-1.awsdns-01.com", "isAlias": False},
-    {"id": "2", "name": "example.com", "type": "SOA", "target": "ns-1.awsdns-01.com. hostmaster 1 7200 900 1209600 86400", "isAlias": False},
-]
-
-
-def domain(entries=(), tags=None, name="example.com"):
-    return {"name": name, "arn": arn("Domain", name), "createdAt": CREATED, "resourceType": "Domain",
-            "location": {"availabilityZone": "all", "regionName": "us-east-1"},
-            "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()], "domainEntries": MANAGED + list(entries)}
 
 
 def op(op_type, name="example.com"):
@@ -41,8 +30,14 @@ def run(params, stub, **kwargs):
 
 
 A_WEB = {"id": "10", "name": "example.com", "type": "A", "target": "203.0.113.10", "isAlias": False}
+
+
 CNAME_WWW = {"id": "11", "name": "www.example.com", "type": "CNAME", "target": "example.com.", "isAlias": False}
+
+
 TXT_SPF = {"id": "12", "name": "example.com", "type": "TXT", "target": '"v=spf1 mx -all"', "isAlias": False}
+
+
 ENTRIES = [
     {"name": "@", "type": "A", "target": "203.0.113.10"},
     {"name": "www", "type": "CNAME", "target": "example.com"},
@@ -198,17 +193,6 @@ def test_other_region_warns():
         result = run({"name": "example.com"}, stub)
     assert result["changed"] is False
     warn.assert_called_once_with("Lightsail serves its DNS API in us-east-1 only; region is eu-west-1")
-
-
-def test_info():
-    stub = Stubbed()
-    stub.add("GetDomains", {"domains": [domain(name="b.com"), domain(name="a.com")]})
-    result = run_module(lightsail_domain_info.main, {}, stub)
-    assert [d["name"] for d in result["domains"]] == ["a.com", "b.com"]
-    stub = Stubbed()
-    stub.error("GetDomain")
-    result = run_module(lightsail_domain_info.main, {"name": "nope.com"}, stub)
-    assert result["domains"] == []
 
 
 def test_alias_target_updated_in_place():

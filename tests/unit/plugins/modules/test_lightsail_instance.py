@@ -5,57 +5,20 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from lightsail_utils import ANY, CREATED, Stubbed, arn, operation, ops, run_module
+from lightsail_utils import ANY, CREATED, Stubbed, operation, ops, run_module
 
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import desired_ports
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_instance
-
-WEB_PORT = {"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrs": ["0.0.0.0/0"], "ipv6Cidrs": ["::/0"]}
-SSH_PORT = {"fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrs": ["198.51.100.0/24"], "cidrListAliases": ["lightsail-connect"]}
-
-INSTANCE = {
-    "name": "web-1", "arn": arn("Instance", "web-1"), "createdAt": CREATED, "resourceType": "Instance",
-    "location": {"availabilityZone": "us-east-1a", "regionName": "us-east-1"},
-    "blueprintId": "debian_12", "blueprintName": "Debian", "bundleId": "nano_3_0", "isStaticIp": False,
-    "privateIpAddress": "172.26.1.10", "publicIpAddress": "203.0.113.10", "ipv6Addresses": ["2001:db8::10"],
-    "ipAddressType": "dualstack", "sshKeyName": "deploy", "username": "admin",
-    "state": {"code": 16, "name": "running"},
-    "tags": [{"key": "env", "value": "prod"}],
-    "addOns": [{"name": "AutoSnapshot", "status": "Enabled", "snapshotTimeOfDay": "03:00"}],
-    "metadataOptions": {"state": "applied", "httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1},
-    "networking": {"monthlyTransfer": {"gbPerMonthAllocated": 1024}, "ports": [
-        dict(WEB_PORT, accessFrom="Anywhere (0.0.0.0/0 and ::/0)", accessType="public", accessDirection="inbound"),
-        dict(SSH_PORT, ipv6Cidrs=[], accessFrom="Custom", accessType="public", accessDirection="inbound"),
-    ]},
-}
-
-PARAMS = {
-    "name": "web-1", "zone": "us-east-1a", "blueprint_id": "debian_12", "bundle_id": "nano_3_0", "key_pair_name": "deploy",
-    "public_ports": [{"from_port": 443}, {"from_port": 22, "cidrs": ["198.51.100.0/24"], "cidr_list_aliases": ["lightsail-connect"]}],
-    "metadata_options": {"http_tokens": "required"},
-    "add_ons": [{"type": "auto_snapshot", "snapshot_time_of_day": "03:00"}],
-    "tags": {"env": "prod"},
-}
-
-
-def instance(**changes):
-    value = copy.deepcopy(INSTANCE)
-    value.update(changes)
-    return {k: v for k, v in value.items() if v is not None}
-
-
-def get(stub, value=None, missing=False):
-    if missing:
-        stub.error("GetInstance", "NotFoundException", "The Instance does not exist.", params={"instanceName": "web-1"})
-    else:
-        stub.add("GetInstance", {"instance": value or INSTANCE}, {"instanceName": "web-1"})
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.instance import PARAMS, SSH_PORT, WEB_PORT, get, instance
 
 
 def test_create_sends_everything_in_one_call_then_sets_the_firewall():
@@ -355,3 +318,83 @@ def test_default_cidrs_follow_the_ip_address_type():
     assert desired_ports([rule], "ipv6")[0] == [expected]
     assert desired_ports([rule], "dualstack")[0][0]["cidrs"] == ["0.0.0.0/0"]
     assert desired_ports([dict(rule, protocol="icmpv6", from_port=128, to_port=-1)], "dualstack")[0][0]["cidrs"] == []
+
+
+# -- ICMP rule defaults (Lightsail's ping rule) and deleting an instance in transition --------------
+# The rule the Lightsail console creates for "Ping (ICMP)": type 8 (echo request), code -1 (any code).
+PING = {"fromPort": 8, "toPort": -1, "protocol": "icmp", "cidrs": ["0.0.0.0/0"], "ipv6Cidrs": []}
+
+
+def _rule(**values):
+    rule = {"to_port": None, "protocol": "tcp", "cidrs": None, "ipv6_cidrs": None, "cidr_list_aliases": None}
+    rule.update(values)
+    return rule
+
+
+def test_ping_rule_without_to_port_matches_lightsails_own_rule():
+    stub = Stubbed()
+    get(stub, instance(networking={"ports": [dict(WEB_PORT, accessDirection="inbound"), dict(PING, accessDirection="inbound")]}))
+    params = {"name": "web-1", "public_ports": [{"from_port": 443}, {"from_port": 8, "protocol": "icmp"}]}
+    result = run_module(lightsail_instance.main, params, stub)
+    assert result["changed"] is False and result["actions"] == []
+    assert stub.calls == ["GetInstance"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(icmp_type=st.integers(min_value=-1, max_value=255), protocol=st.sampled_from(["icmp", "icmpv6"]))
+def test_icmp_without_to_port_means_every_code(icmp_type, protocol):
+    present, _absent = desired_ports([_rule(from_port=icmp_type, protocol=protocol)], "dualstack")
+    assert (present[0]["fromPort"], present[0]["toPort"]) == (icmp_type, -1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(port=st.integers(min_value=0, max_value=65535), protocol=st.sampled_from(["tcp", "udp"]))
+def test_tcp_udp_without_to_port_is_one_port(port, protocol):
+    present, _absent = desired_ports([_rule(from_port=port, protocol=protocol)], "dualstack")
+    assert (present[0]["fromPort"], present[0]["toPort"]) == (port, port)
+
+
+def _state(name):
+    return {"state": {"code": {"pending": 0, "running": 16, "stopping": 64, "stopped": 80}[name], "name": name}}
+
+
+def test_absent_waits_for_a_pending_instance_before_deleting():
+    stub = Stubbed()
+    get(stub, instance(state=_state("pending")["state"]))
+    stub.add("GetInstanceState", _state("pending"), {"instanceName": "web-1"})
+    stub.add("GetInstanceState", _state("running"), {"instanceName": "web-1"})
+    stub.add("DeleteInstance", ops("DeleteInstance", "web-1"), {"instanceName": "web-1"})
+    result = run_module(lightsail_instance.main, {"name": "web-1", "state": "absent"}, stub)
+    assert result["changed"] is True
+    assert result["actions"] == ["wait for instance web-1 to finish pending", "delete instance web-1"]
+    assert stub.calls == ["GetInstance", "GetInstanceState", "GetInstanceState", "DeleteInstance"]
+    assert stub.slept == [5.0]
+
+
+def test_absent_waits_for_a_stopping_instance_even_without_wait():
+    stub = Stubbed()
+    get(stub, instance(state=_state("stopping")["state"]))
+    stub.add("GetInstanceState", _state("stopped"), {"instanceName": "web-1"})
+    stub.add("DeleteInstance", ops("DeleteInstance", "web-1", status="Started"), {"instanceName": "web-1"})
+    result = run_module(lightsail_instance.main, {"name": "web-1", "state": "absent", "wait": False}, stub)
+    assert result["actions"] == ["wait for instance web-1 to finish stopping", "delete instance web-1"]
+    assert stub.calls[-1] == "DeleteInstance"
+
+
+def test_absent_in_transition_times_out_clearly_without_deleting():
+    stub = Stubbed()
+    get(stub, instance(state=_state("stopping")["state"]))
+    for _attempt in range(3):
+        stub.add("GetInstanceState", _state("stopping"), {"instanceName": "web-1"})
+    result = run_module(lightsail_instance.main, {"name": "web-1", "state": "absent", "wait_timeout": 10}, stub)
+    assert result["failed"] is True and result["error_code"] == "Timeout"
+    assert "instance web-1 to finish stopping" in result["msg"]
+    assert stub.count("DeleteInstance") == 0
+
+
+def test_absent_check_mode_in_transition_reads_once():
+    stub = Stubbed()
+    get(stub, instance(state=_state("pending")["state"]))
+    result = run_module(lightsail_instance.main, {"name": "web-1", "state": "absent"}, stub, check_mode=True)
+    assert result["changed"] is True and stub.calls == ["GetInstance"]
+    assert result["actions"] == ["wait for instance web-1 to finish pending", "delete instance web-1"]

@@ -1,26 +1,23 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""opsforge.infra.lightsail_key_pair and lightsail_key_pair_info against a Stubber-checked client."""
+"""lightsail_key_pair: Create, import and delete AWS Lightsail SSH key pairs; download the default key pair (Stubber)."""
 
 from __future__ import annotations
 
-import os
 import stat
 
 import pytest
-import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, operation, run_module
 
-from lightsail_utils import CREATED, Stubbed, arn, operation, run_module
+from ansible_collections.opsforge.infra.plugins.modules import lightsail_key_pair
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.key_pair import KEY
 
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_key_pair, lightsail_key_pair_info
 
-KEY = {"name": "deploy", "arn": arn("KeyPair", "deploy"), "createdAt": CREATED, "resourceType": "KeyPair",
-       "location": {"availabilityZone": "all", "regionName": "us-east-1"}, "fingerprint": "a1:b2:c3",
-       "tags": [{"key": "team", "value": "ops"}]}
 PRIVATE = "-----BEGIN RSA PRIVATE KEY-----\nMIIEexample\n-----END RSA PRIVATE KEY-----\n"
+
+
 PUBLIC = "ssh-rsa AAAAB3NzaC1yc2E example"
 
 
@@ -120,12 +117,6 @@ def test_throttled_then_ok():
     stub.error("GetKeyPair", "ThrottlingException", "Rate exceeded")
     get(stub)
     assert run_module(lightsail_key_pair.main, {"name": "deploy"}, stub)["changed"] is False
-
-
-def test_info():
-    stub = Stubbed().add("GetKeyPairs", {"keyPairs": [KEY]}, {"includeDefaultKeyPair": True})
-    result = run_module(lightsail_key_pair_info.main, {"include_default": True}, stub)
-    assert result["key_pairs"][0]["tags"] == {"team": "ops"} and result["key_pairs"][0]["fingerprint"] == "a1:b2:c3"
 
 
 def test_failed_operation_is_a_clear_error():

@@ -1,7 +1,7 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_load_balancer and lightsail_load_balancer_info against a Stubber-validated Lightsail client."""
+"""lightsail_load_balancer: Manage AWS Lightsail load balancers, their instances, attributes and TLS certificates (Stubber)."""
 
 from __future__ import annotations
 
@@ -10,41 +10,11 @@ from unittest import mock
 from ansible.module_utils import basic
 
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_load_balancer
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_load_balancer_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed
-from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import arn
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import operation
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import ops
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import run_module
-
-DNS = "ab1234c56789c6b86aba6fb203d443bc-123456789.us-east-1.elb.amazonaws.com"
-
-
-def lb(name="web-lb", state="active", instances=(), health="/", sticky="false", cookie="86400", redirect=False, policy="TLS-2016-08",
-       certs=(), tags=None, port=8080, ip="dualstack"):
-    value = {"name": name, "arn": arn("LoadBalancer", name), "createdAt": CREATED, "resourceType": "LoadBalancer",
-             "location": {"availabilityZone": "all", "regionName": "us-east-1"}, "dnsName": DNS, "state": state,
-             "protocol": "HTTP", "publicPorts": [80], "healthCheckPath": health, "instancePort": port,
-             "instanceHealthSummary": [{"instanceName": i, "instanceHealth": "healthy"} for i in instances],
-             "tlsCertificateSummaries": [{"name": c["name"], "isAttached": c.get("isAttached", False)} for c in certs],
-             "configurationOptions": {"SessionStickinessEnabled": sticky, "SessionStickiness_LB_CookieDurationSeconds": cookie},
-             "ipAddressType": ip, "httpsRedirectionEnabled": redirect, "tlsPolicyName": policy,
-             "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
-    if policy is None:
-        del value["tlsPolicyName"]
-    return value
-
-
-def cert(name="web-cert", status="ISSUED", attached=False, domain="example.com", sans=("www.example.com",), records=True):
-    value = {"name": name, "arn": arn("LoadBalancerTlsCertificate", name), "createdAt": CREATED, "resourceType": "LoadBalancerTlsCertificate",
-             "loadBalancerName": "web-lb", "isAttached": attached, "status": status, "domainName": domain,
-             "subjectAlternativeNames": [domain] + list(sans), "tags": []}
-    if records:
-        value["domainValidationRecords"] = [
-            {"name": "_a1.%s." % d, "type": "CNAME", "value": "_b2.acm-validations.aws.", "domainName": d,
-             "validationStatus": "SUCCESS" if status == "ISSUED" else "PENDING_VALIDATION"} for d in [domain] + list(sans)]
-    return value
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.load_balancer import DNS, POLICIES, cert, lb
 
 
 def lbop(op_type, name="web-lb", **kwargs):
@@ -245,18 +215,6 @@ def test_failed_state_while_waiting():
     assert result["failed"] is True and "state failed" in result["msg"]
 
 
-def test_info_with_certificates():
-    stub = Stubbed()
-    stub.add("GetLoadBalancers", {"loadBalancers": [lb("b", certs=[{"name": "web-cert"}]), lb("a")]})
-    stub.add("GetLoadBalancerTlsCertificates", {"tlsCertificates": [cert()]}, {"loadBalancerName": "b"})
-    result = run_module(lightsail_load_balancer_info.main, {"tls_certificates": True}, stub)
-    assert [b["name"] for b in result["load_balancers"]] == ["a", "b"]
-    assert result["load_balancers"][1]["tls_certificates"][0]["status"] == "ISSUED"
-    stub = Stubbed()
-    stub.error("GetLoadBalancer")
-    assert run_module(lightsail_load_balancer_info.main, {"name": "x"}, stub)["load_balancers"] == []
-
-
 def test_https_redirection_needs_an_attached_certificate():
     stub = Stubbed()
     stub.add("GetLoadBalancer", {"loadBalancer": lb(policy=None)})
@@ -276,3 +234,31 @@ def test_https_redirection_deferred_while_certificate_pending():
     assert result["deferred"] == ["https_redirection"]
     assert result["actions"] == ["create TLS certificate web-cert for example.com on web-lb"]
     assert result["load_balancer"]["https_redirection_enabled"] is False
+
+
+def test_unknown_tls_policy_fails_before_any_write_naming_the_valid_ones():
+    stub = Stubbed()
+    stub.add("GetLoadBalancer", {"loadBalancer": lb()})
+    stub.add("GetLoadBalancerTlsPolicies", {"tlsPolicies": POLICIES})
+    result = run_module(lightsail_load_balancer.main, {"name": "web-lb", "tls_policy_name": "TLS-1-3-2099"}, stub)
+    assert result["failed"] is True and result["error_code"] == "Invalid"
+    assert "tls_policy_name TLS-1-3-2099 is not a Lightsail TLS policy" in result["msg"]
+    assert "TLS-2016-08, TLS-FS-Res-1-2-2019-08" in result["msg"]
+    assert stub.count(writes=True) == 0
+
+
+def test_known_new_tls_policy_is_checked_once_then_set():
+    stub = Stubbed()
+    stub.add("GetLoadBalancer", {"loadBalancer": lb(certs=[{"name": "web-cert", "isAttached": True}])})
+    stub.add("GetLoadBalancerTlsPolicies", {"tlsPolicies": POLICIES})
+    stub.add("UpdateLoadBalancerAttribute", lbop("UpdateLoadBalancerAttribute"),
+             {"loadBalancerName": "web-lb", "attributeName": "TlsPolicyName", "attributeValue": "TLS-FS-Res-1-2-2019-08"})
+    stub.add("GetLoadBalancer", {"loadBalancer": lb(policy="TLS-FS-Res-1-2-2019-08", certs=[{"name": "web-cert", "isAttached": True}])})
+    result = run_module(lightsail_load_balancer.main, {"name": "web-lb", "tls_policy_name": "TLS-FS-Res-1-2-2019-08"}, stub)
+    assert result["changed"] is True and stub.count("GetLoadBalancerTlsPolicies") == 1
+
+
+def test_unchanged_tls_policy_is_not_looked_up():
+    stub = Stubbed().add("GetLoadBalancer", {"loadBalancer": lb()})
+    result = run_module(lightsail_load_balancer.main, {"name": "web-lb", "tls_policy_name": "TLS-2016-08"}, stub)
+    assert result["changed"] is False and stub.calls == ["GetLoadBalancer"]

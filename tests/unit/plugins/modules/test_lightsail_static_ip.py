@@ -1,33 +1,21 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""opsforge.infra.lightsail_static_ip and lightsail_static_ip_info against a Stubber-checked client."""
+"""lightsail_static_ip: Allocate, attach, detach and release AWS Lightsail static IPs (Stubber)."""
 
 from __future__ import annotations
 
-import os
-import sys
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, operation, ops, run_module
 
-sys.path.insert(0, os.path.dirname(__file__))
+from ansible_collections.opsforge.infra.plugins.modules import lightsail_static_ip
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.static_ip import IP, get
 
-from lightsail_utils import CREATED, Stubbed, arn, operation, ops, run_module
 
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_static_ip, lightsail_static_ip_info
-
-IP = {"name": "web-ip", "arn": arn("StaticIp", "web-ip"), "createdAt": CREATED, "resourceType": "StaticIp",
-      "location": {"availabilityZone": "all", "regionName": "us-east-1"}, "ipAddress": "203.0.113.20", "isAttached": False}
 ATTACHED = dict(IP, isAttached=True, attachedTo="web-1")
 
 
 def sops(op_type, status="Succeeded"):
     return ops(op_type, "web-ip", status=status, resource_type="StaticIp")
-
-
-def get(stub, value=None, missing=False):
-    if missing:
-        stub.error("GetStaticIp", params={"staticIpName": "web-ip"})
-    else:
-        stub.add("GetStaticIp", {"staticIp": value or IP}, {"staticIpName": "web-ip"})
 
 
 def test_allocate_and_attach():
@@ -120,16 +108,3 @@ def test_attach_error_from_api_is_clear():
     stub.error("AttachStaticIp", "InvalidInputException", "Instance web-9 does not exist")
     result = run_module(lightsail_static_ip.main, {"name": "web-ip", "instance_name": "web-9"}, stub)
     assert result["msg"] == "Lightsail AttachStaticIp failed: InvalidInputException: Instance web-9 does not exist"
-
-
-def test_info_lists_all_pages_or_named():
-    stub = Stubbed()
-    stub.add("GetStaticIps", {"staticIps": [IP], "nextPageToken": "n"}, {})
-    stub.add("GetStaticIps", {"staticIps": [dict(IP, name="db-ip")]}, {"pageToken": "n"})
-    result = run_module(lightsail_static_ip_info.main, {}, stub)
-    assert [i["name"] for i in result["static_ips"]] == ["web-ip", "db-ip"] and result["changed"] is False
-    stub = Stubbed()
-    get(stub)
-    stub.error("GetStaticIp", params={"staticIpName": "gone"})
-    result = run_module(lightsail_static_ip_info.main, {"names": ["web-ip", "gone"]}, stub, check_mode=True)
-    assert [i["name"] for i in result["static_ips"]] == ["web-ip"]

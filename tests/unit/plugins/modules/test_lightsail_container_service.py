@@ -1,23 +1,23 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_container_service and _info against a Stubber-checked botocore client and a fake Docker engine."""
+"""lightsail_container_service: Manage Amazon Lightsail container services, their images and deployments (Stubber)."""
 
 from __future__ import annotations
 
 from unittest import mock
 
 import pytest
-from lightsail_utils import ANY, CREATED, Stubbed, arn, run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, run_module
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail import container as container_mod
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_container_service
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_container_service_info
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.container import DIGEST, GET, NAME, deployment, service
 
-NAME = "shop"
-GET = {"serviceName": NAME}
-DIGEST = "sha256:" + "a" * 64
+
 OLD_DIGEST = "sha256:" + "b" * 64
+
+
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
@@ -62,27 +62,16 @@ def engine():
         yield fake
 
 
-def deployment(version=1, state="ACTIVE", image="nginx:1.27", env=None):
-    return {"version": version, "state": state, "createdAt": CREATED,
-            "containers": {"web": {"image": image, "environment": env or {"APP_ENV": "prod"}, "ports": {"8080": "HTTP"}}},
-            "publicEndpoint": {"containerName": "web", "containerPort": 8080,
-                               "healthCheck": {"path": "/healthz", "successCodes": "200-499", "intervalSeconds": 5, "timeoutSeconds": 2,
-                                               "healthyThreshold": 2, "unhealthyThreshold": 2}}}
-
-
-def service(**over):
-    value = {"containerServiceName": NAME, "arn": arn("ContainerService", NAME), "createdAt": CREATED, "power": "micro", "scale": 2,
-             "state": "RUNNING", "isDisabled": False, "tags": [], "url": "https://shop.x.cs.amazonlightsail.com/",
-             "location": {"availabilityZone": "all", "regionName": "us-east-1"}, "resourceType": "ContainerService",
-             "publicDomainNames": {"shop-cert": ["shop.example.com"]}, "currentDeployment": deployment()}
-    value.update(over)
-    return {k: v for k, v in value.items() if v is not None}
-
-
 DEPLOY = {"containers": [{"name": "web", "image": "nginx:1.27", "environment": {"APP_ENV": "prod"}, "ports": {"8080": "HTTP"}}],
           "public_endpoint": {"container_name": "web", "container_port": 8080, "health_check": {"path": "/healthz"}}}
+
+
 BASE = {"name": NAME, "power": "micro", "scale": 2, "public_domain_names": {"shop-cert": ["shop.example.com"]}, "deployment": DEPLOY}
+
+
 API_CONTAINERS = {"web": {"image": ":shop.web.1", "environment": {"APP_ENV": "prod"}, "ports": {"8080": "HTTP"}}}
+
+
 API_ENDPOINT = {"containerName": "web", "containerPort": 8080, "healthCheck": {"path": "/healthz"}}
 
 
@@ -215,27 +204,6 @@ def test_delete_image():
     stub.add("GetContainerServices", {"containerServices": [service()]}, GET)
     result = run_module(lightsail_container_service.main, {"name": NAME, "delete_images": [":shop.web.1", ":shop.web.7"]}, stub)
     assert result["changed"] is True and result["actions"] == ["delete image :shop.web.1 of container service shop"]
-
-
-def test_info_with_logs_deployments_images_powers():
-    stub = Stubbed()
-    stub.add("GetContainerServices", {"containerServices": [service()]}, GET)
-    stub.add("GetContainerServiceDeployments", {"deployments": [deployment(1)]}, GET)
-    stub.add("GetContainerImages", {"containerImages": [{"image": ":shop.web.1", "digest": DIGEST, "createdAt": CREATED}]}, GET)
-    stub.add("GetContainerLog", {"logEvents": [{"createdAt": CREATED, "message": "a"}], "nextPageToken": "n"},
-             {"serviceName": NAME, "containerName": "web", "startTime": ANY, "filterPattern": "ERROR"})
-    stub.add("GetContainerLog", {"logEvents": [{"createdAt": CREATED, "message": "b"}]})
-    stub.add("GetContainerServicePowers", {"powers": [{"powerId": "micro-1", "price": 10.0, "cpuCount": 0.5, "ramSizeInGb": 1.0,
-                                                       "name": "micro", "isActive": True}]})
-    stub.add("GetContainerAPIMetadata", {"metadata": [{"lightsailctlVersion": "v1.0.7"}]})
-    result = run_module(lightsail_container_service_info.main, {"name": NAME, "deployments": True, "images": True, "powers": True,
-                                                                "logs": {"container_name": "web", "start_time": "-30m",
-                                                                         "filter_pattern": "ERROR"}}, stub)
-    svc = result["container_services"][0]
-    assert [e["message"] for e in svc["container_logs"]] == ["a", "b"]
-    assert svc["deployments"][0]["containers"]["web"]["environment"] == {"APP_ENV": "prod"}
-    assert svc["images"][0]["image"] == ":shop.web.1"
-    assert result["powers"][0]["power_id"] == "micro-1" and result["api_metadata"] == [{"lightsailctlVersion": "v1.0.7"}]
 
 
 def test_missing_local_image_fails_before_creating(engine):

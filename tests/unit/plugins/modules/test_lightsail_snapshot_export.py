@@ -1,36 +1,14 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""lightsail_snapshot_export (+ _info): snapshot to Amazon EC2, then an EC2 instance through CloudFormation (Stubber)."""
+"""lightsail_snapshot_export: Export an AWS Lightsail snapshot to Amazon EC2 and create an EC2 instance from it (Stubber)."""
 
 from __future__ import annotations
 
-import os
-import sys
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import Stubbed, operation, run_module
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from lightsail_utils import CREATED, Stubbed, arn, operation, run_module
-
-from ansible_collections.opsforge.infra.plugins.modules import lightsail_snapshot_export, lightsail_snapshot_export_info
-
-LOCATION = {"availabilityZone": "all", "regionName": "us-east-1"}
-
-
-def export_record(state="Succeeded", name="ExportSnapshotRecord-1a2b", source="web-1-nightly"):
-    return {"name": name, "arn": arn("ExportSnapshotRecord", name), "createdAt": CREATED, "location": LOCATION,
-            "resourceType": "ExportSnapshotRecord", "state": state,
-            "sourceInfo": {"resourceType": "InstanceSnapshot", "createdAt": CREATED, "name": source, "arn": arn("InstanceSnapshot", source),
-                           "fromResourceName": "web-1", "fromResourceArn": arn("Instance", "web-1"),
-                           "instanceSnapshotInfo": {"fromBundleId": "nano_3_0", "fromBlueprintId": "debian_12"}},
-            "destinationInfo": {"id": "ami-0123456789abcdef0", "service": "Aws::EC2::Image"}}
-
-
-def stack_record(source="ExportSnapshotRecord-1a2b", state="Succeeded"):
-    return {"name": "CloudFormationStackRecord-9f8e", "arn": arn("CloudFormationStackRecord", "9f8e"), "createdAt": CREATED,
-            "location": LOCATION, "resourceType": "CloudFormationStackRecord", "state": state,
-            "sourceInfo": [{"resourceType": "ExportSnapshotRecord", "name": source, "arn": arn("ExportSnapshotRecord", source)}],
-            "destinationInfo": {"id": "arn:aws:cloudformation:us-east-1:123456789012:stack/Lightsail-Stack-9f8e/1", "service": "Aws::CloudFormation::Stack"}}
+from ansible_collections.opsforge.infra.plugins.modules import lightsail_snapshot_export
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.export import export_record, stack_record
 
 
 def xop(op_type, status="Succeeded"):
@@ -38,6 +16,8 @@ def xop(op_type, status="Succeeded"):
 
 
 EC2 = {"instance_type": "t3.micro", "availability_zone": "us-east-1a"}
+
+
 CFN_REQUEST = {"instances": [{"sourceName": "ExportSnapshotRecord-1a2b", "instanceType": "t3.micro", "portInfoSource": "INSTANCE",
                               "availabilityZone": "us-east-1a"}]}
 
@@ -63,8 +43,9 @@ def test_export_waits_for_the_record_then_creates_the_ec2_instance_once():
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record(state="Started")]}, {})
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record()], "nextPageToken": "p2"}, {})
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": []}, {"pageToken": "p2"})
-    stub.add("CreateCloudFormationStack", {"operations": [operation("CreateCloudFormationStack", "Lightsail-Stack-9f8e",
-                                                                     resource_type="CloudFormationStackRecord")]}, CFN_REQUEST)
+    stub.add("CreateCloudFormationStack",
+             {"operations": [operation("CreateCloudFormationStack", "Lightsail-Stack-9f8e", resource_type="CloudFormationStackRecord")]},
+             CFN_REQUEST)
     stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record()]}, {})
     stub.add("GetCloudFormationStackRecords", {"cloudFormationStackRecords": [stack_record()]}, {})
     result = run_module(lightsail_snapshot_export.main, {"snapshot_name": "web-1-nightly", "ec2_instance": EC2}, stub)
@@ -98,12 +79,3 @@ def test_check_mode_predicts_the_export_without_writing():
     result = run_module(lightsail_snapshot_export.main, {"snapshot_name": "web-1-nightly", "ec2_instance": EC2}, stub, check_mode=True)
     assert result["changed"] is True and len(result["actions"]) == 2 and stub.calls == ["GetExportSnapshotRecords"]
     assert result["export_snapshot_record"]["source_info"]["name"] == "web-1-nightly"
-
-
-def test_info_lists_both_record_kinds_filtered_by_snapshot():
-    stub = Stubbed()
-    stub.add("GetExportSnapshotRecords", {"exportSnapshotRecords": [export_record(), export_record(name="ExportSnapshotRecord-x", source="db")]}, {})
-    stub.add("GetCloudFormationStackRecords", {"cloudFormationStackRecords": [stack_record(), stack_record(source="ExportSnapshotRecord-x")]}, {})
-    result = run_module(lightsail_snapshot_export_info.main, {"snapshot_name": "web-1-nightly"}, stub)
-    assert [r["name"] for r in result["export_snapshot_records"]] == ["ExportSnapshotRecord-1a2b"]
-    assert len(result["cloud_formation_stack_records"]) == 1
