@@ -25,6 +25,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors impor
 
 LOCK_PATH = "/run/lock/opsforge-nginx.lock"
 _VERSION_RE = re.compile(r"nginx/(\d+(?:\.\d+)*)")
+_CONFLICT_RE = re.compile(r"\[warn\].*conflicting server name")
 
 
 def parse_version(text):
@@ -79,8 +80,10 @@ class NginxConfig:
 
     # -- act ------------------------------------------------------------------------------
     def test(self):
+        """``nginx -t``; a warning that a server name is claimed twice counts as a failure (nginx ignores one)."""
         rc, out, err = self.run([self.nginx_bin, "-t", "-q"])
-        return rc == 0, ((err or "") + (out or "")).strip()
+        output = ((err or "") + (out or "")).strip()
+        return rc == 0 and not _CONFLICT_RE.search(output), output
 
     def is_active(self):
         rc, out, err = self.run([self.systemctl_bin, "is-active", "--quiet", self.service])

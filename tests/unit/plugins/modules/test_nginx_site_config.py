@@ -195,3 +195,19 @@ def test_a_missing_required_file_fails_before_anything_is_written(tmp_path, monk
     result, _commands = run_nginx_site_config(args, monkeypatch)
     assert not result.get("failed") and result["changed"] and site.read_text() == "server { listen 80; }\n"
     assert result["nginx_site_config"]["service"] == {"active_state": "active", "sub_state": "running", "unit_file_state": "enabled"}
+
+
+def test_a_conflicting_server_name_warning_is_an_error(paths):
+    """nginx -t exits 0 with "[warn] conflicting server name": the change must be refused and undone like an error."""
+    site, upstream = paths
+    warn = 'nginx: [warn] conflicting server name "shop.example.com" on 127.0.0.1:80, ignored'
+
+    def run(argv):
+        if argv[:2] == ["nginx", "-t"]:
+            return 0, "", warn
+        return FakeNginx([])(argv)
+
+    with pytest.raises(PanelError) as err:
+        NginxConfig(run, lock_path=str(site.parent.parent / "lock")).apply(files(site, upstream))
+    assert "conflicting server name" in str(err.value)
+    assert not site.exists() and not upstream.exists()
