@@ -59,6 +59,13 @@ options:
     type: list
     elements: path
     default: []
+  contents:
+    description:
+      - Record these contents (path to text) instead of what is on disk, for O(result=failed) - the files an attempt
+        wrote that were put back when nginx rejected them (RV(opsforge.infra.nginx_site_config#module:rejected_files)),
+        so the failed attempt is kept as it was rejected. A V(null) content records the file as absent.
+    type: dict
+    default: {}
   result:
     description: The outcome of the publish being recorded.
     type: str
@@ -174,7 +181,7 @@ def run_operation(module, ledger):
             cert = dict(path=cert["path"], serial=cert["serial"], not_after=cert["not_after"])
         changed, manifest, pruned = ledger.record(params["files"], result=params["result"], who=params["who"], meta=params["meta"],
                                                   certificate=cert, keep=params["keep"], check_mode=module.check_mode,
-                                                  secret_files=params["secret_files"])
+                                                  secret_files=params["secret_files"], contents=params["contents"])
         current = manifest["release"] if (module.check_mode and changed and params["result"] == "success") else ledger.current()
         return dict(changed=changed, release=normalize_manifest(manifest), current=current, pruned=pruned)
     if operation == "rollback":
@@ -196,7 +203,8 @@ def main():
             root=dict(type="path", default="/var/lib/opsforge/releases"),
             operation=dict(type="str", default="info", choices=["record", "rollback", "info"]),
             files=dict(type="list", elements="path", default=[]),
-            secret_files=dict(type="list", elements="path", default=[]),
+            secret_files=dict(type="list", elements="path", default=[], no_log=False),  # paths, not secrets
+            contents=dict(type="dict", default={}),
             result=dict(type="str", default="success", choices=["success", "failed"]),
             who=dict(type="str"),
             meta=dict(type="dict", default={}),

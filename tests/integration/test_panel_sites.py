@@ -243,9 +243,48 @@ def test_concurrent_publishes_of_one_app_are_serialised_and_all_recorded(acme):
         assert hashlib.sha256(("concurrent %s\n" % version).encode()).hexdigest() in contents, "publish %s recorded nowhere" % version
 
 
-def test_remove_every_app(acme):
-    for app in APPS:
-        ok(run_playbook(publish_play(), extra_vars=app_vars(acme, app, tls=(app == "sites-alpha"), app_release_action="remove")))
-    for app in APPS:
-        assert not host_exists("/etc/nginx/conf.d/%s.conf" % app)
+# ------------------------------------------------------------------------------------------------ rescue and check mode
+def _results(run, suffix):
+    out = []
+    for play in (run.data or {}).get("plays", []):
+        for task in play.get("tasks", []):
+            if task["task"]["name"].endswith(suffix):
+                out.extend(task["hosts"].values())
+    return out
+
+
+def test_check_mode_predicts_the_restart_and_the_release_record(acme):
+    app = "sites-gamma"
+    index = "/etc/opsforge/apps/%s/www/index.html" % app
+    before = host("cat", index, check=True).stdout
+    run = ok(run_playbook(publish_play(), extra_vars=app_vars(acme, app, "gamma 2\n"), check=True))
+    restart = _results(run, "Restart the service because its unit or config changed")
+    assert restart and restart[0].get("changed") and not restart[0].get("skipped"), "check mode does not predict the restart"
+    assert any(r.get("changed") for r in _results(run, "Record the release")), "check mode does not predict the release record"
+    assert host("cat", index).stdout == before
+
+
+def test_when_only_nginx_fails_the_app_keeps_running_and_the_rejected_site_is_kept(acme):
+    app = "sites-gamma"
+    ledger = "/var/lib/opsforge/releases/%s" % app
+    pid = host("systemctl", "show", "-P", "MainPID", app + ".service").stdout.strip()
+    site = "/etc/nginx/conf.d/%s.conf" % app
+    site_before = host("sha256sum", site, check=True).stdout
+    live = host("cat", "/etc/opsforge/apps/%s/www/index.html" % app, check=True).stdout  # the app's files do not change
+    run = run_playbook(publish_play(), extra_vars=app_vars(acme, app, live, nginx_site_extra_directives=["bogus_directive on"]))
+    assert run.rc != 0 and "bogus_directive" in run.failed_messages()
+    assert host("systemctl", "show", "-P", "MainPID", app + ".service").stdout.strip() == pid, "the rescue restarted the app"
+    assert host("sha256sum", site).stdout == site_before
+    last = host("cat", ledger + "/last", check=True).stdout.strip()
+    failed = json.loads(host("cat", "%s/%s/manifest.json" % (ledger, last), check=True).stdout)
+    assert failed["result"] == "failed"
+    index = [f["path"] for f in failed["files"]].index(site)
+    kept = host("cat", "%s/%s/files/%d" % (ledger, last, index)).stdout
+    assert "bogus_directive" in kept, "the failed attempt keeps the restored site, not the rejected one"
+
+
+def test_removing_the_owner_removes_its_certificate(acme):
+    """The other apps are removed by the module's clean-up; sites-alpha through the remove flow."""
+    ok(run_playbook(publish_play(), extra_vars=app_vars(acme, "sites-alpha", tls=True, app_release_action="remove")))
+    assert not host_exists("/etc/nginx/conf.d/sites-alpha.conf")
     assert not host_exists("/etc/nginx/certs/%s.crt" % domain("sites-alpha"))

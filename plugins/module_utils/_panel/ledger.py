@@ -122,8 +122,11 @@ class Ledger:
             panel_files.write_atomic(path, key, 0o600)
         return key
 
-    def capture(self, paths, secret_files=(), create_key=True):
-        """Read the files now on disk: list of (entry, bytes-or-None). Secret files carry no copy and no plain hash."""
+    def capture(self, paths, secret_files=(), create_key=True, contents=None):
+        """Read the files now on disk: list of (entry, bytes-or-None). Secret files carry no copy and no plain hash.
+
+        ``contents`` (path -> text, ``None`` for absent) replaces what is on disk, for an attempt that was rejected and undone.
+        """
         out = []
         seen = set()
         secrets = set(secret_files or ())
@@ -133,7 +136,7 @@ class Ledger:
             if path in seen:
                 continue
             seen.add(path)
-            data = panel_files.read_bytes(path)
+            data = panel_files.to_bytes(contents[path]) if path in (contents or {}) else panel_files.read_bytes(path)
             entry = dict(path=path, existed=data is not None,
                          sha256=None if data is None else panel_files.sha256_bytes(data),
                          size=None if data is None else len(data), mode=panel_files.file_mode(path))
@@ -160,7 +163,7 @@ class Ledger:
 
     # -- act ------------------------------------------------------------------------------
     def record(self, paths, result="success", who=None, meta=None, certificate=None, keep=5, check_mode=False, now=None,
-               secret_files=()):
+               secret_files=(), contents=None):
         """Record the files now on disk as a new release unless the live one already matches.
 
         Returns ``(changed, manifest, pruned)``.
@@ -168,9 +171,9 @@ class Ledger:
         if result not in RESULTS:
             raise PanelError("result must be one of %s" % ", ".join(RESULTS))
         if check_mode:
-            return self._record(paths, result, who, meta, certificate, keep, True, now, secret_files)
+            return self._record(paths, result, who, meta, certificate, keep, True, now, secret_files, contents)
         with self.locked():
-            return self._record(paths, result, who, meta, certificate, keep, False, now, secret_files)
+            return self._record(paths, result, who, meta, certificate, keep, False, now, secret_files, contents)
 
     @staticmethod
     def _same_files(live, entries):
@@ -178,8 +181,8 @@ class Ledger:
             return (f["path"], f.get("sha256"), f.get("fingerprint"))
         return [key(f) for f in live.get("files", [])] == [key(e) for e in entries]
 
-    def _record(self, paths, result, who, meta, certificate, keep, check_mode, now, secret_files):
-        captured = self.capture(paths, secret_files, create_key=not check_mode)
+    def _record(self, paths, result, who, meta, certificate, keep, check_mode, now, secret_files, contents):  # pylint: disable=too-many-arguments
+        captured = self.capture(paths, secret_files, create_key=not check_mode, contents=contents)
         entries = [entry for entry, _data in captured]
         current = self.current()
         if result == "success" and current is not None:

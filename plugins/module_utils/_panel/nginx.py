@@ -101,10 +101,15 @@ class NginxConfig:
             panel_files.restore(change["path"], change["before"], change["mode"])
 
     def apply(self, desired, reload=True, check_mode=False):
-        """Apply ``desired`` (normalized files). Returns ``(changes, action)``; raises PanelError."""
+        """Apply ``desired`` (normalized files). Returns ``(changes, action)``; raises PanelError.
+
+        In check mode ``action`` is the reload (or start) a real run would do.
+        """
         changes = self.plan(desired)
-        if not changes or check_mode:
+        if not changes:
             return changes, None
+        if check_mode:
+            return changes, (("reload" if self.is_active() else "start") if reload else None)
         lock_dir = os.path.dirname(self.lock_path)
         if not os.path.isdir(lock_dir):
             os.makedirs(lock_dir, 0o755)
@@ -133,7 +138,7 @@ class NginxConfig:
             raise PanelError(
                 "nginx -t rejected the new configuration; the previous files were restored and nginx "
                 "keeps serving the old configuration: %s" % output,
-                details=dict(nginx_test_output=output, files=[c["path"] for c in changes]),
+                details=dict(nginx_test_output=output, files=[c["path"] for c in changes], rejected_files=_rejected(changes)),
             )
         if not reload:
             return None
@@ -144,6 +149,12 @@ class NginxConfig:
             raise PanelError("%s; the previous files were restored" % action,
                              details=dict(files=[c["path"] for c in changes]))
         return action
+
+
+def _rejected(changes):
+    """The files nginx rejected, as they were (so the failed attempt can be kept as it was)."""
+    return [dict(path=c["path"], content=None if c["content"] is None else c["content"].decode("utf-8", "replace"))
+            for c in changes]
 
 
 def diff_for(changes):

@@ -178,3 +178,13 @@ def test_a_secret_file_is_neither_copied_nor_hashed_plainly(tmp_path):
     # a rollback leaves a secret file alone and says so
     changed, _manifest, changed_files = ledger.rollback("1")
     assert changed and changed_files == [] and secret.read_text() == "password=correct horse\n"
+
+
+def test_a_failed_attempt_is_kept_as_it_was_rejected(app):
+    publish(app, 1)
+    rejected = "version=rejected\n"
+    _changed, manifest, _pruned = app["ledger"].record(app["paths"], result="failed", contents={str(app["conf"]): rejected})
+    stored = app["ledger"].base + "/%d/files/1" % manifest["release"]
+    with open(stored) as handle:
+        assert handle.read() == rejected
+    assert app["conf"].read_text() == "version=1\n"
