@@ -23,7 +23,8 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Reports which files would change; writes nothing and runs no command but C(nginx -v).
+    description: Reports which files would change and whether nginx would be reloaded; writes nothing and runs no command but
+      C(nginx -v) and C(systemctl is-active).
   diff_mode:
     support: full
     description: One diff per changed file.
@@ -119,7 +120,7 @@ nginx_site_config:
       elements: str
       sample: [/etc/nginx/conf.d/shop.conf]
     action:
-      description: V(reload) or V(start) when nginx was reloaded or started, else V(null).
+      description: V(reload) or V(start) when nginx was (in check mode - would be) reloaded or started, else V(null).
       type: str
       sample: reload
     nginx_version:
@@ -134,6 +135,12 @@ nginx_test_output:
   description: The output of C(nginx -t) when it rejected the change.
   returned: failure
   type: str
+rejected_files:
+  description: The files C(nginx -t) rejected, with the content that was rejected (C(null) for a removal).
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{"path": "/etc/nginx/conf.d/shop.conf", "content": "server { bogus; }"}]
 """
 
 import os

@@ -51,6 +51,21 @@ options:
     type: list
     elements: path
     default: []
+  secret_files:
+    description:
+      - Paths among O(files) that hold secrets. The ledger keeps no copy of them and no plain hash - only a
+        fingerprint (HMAC-SHA256 with a random key of this app's ledger, C(<root>/<app>/.secret-key), mode 0600) so an
+        unchanged secret records nothing. A rollback leaves secret files as they are (they come from your vault).
+    type: list
+    elements: path
+    default: []
+  contents:
+    description:
+      - Record these contents (path to text) instead of what is on disk, for O(result=failed) - the files an attempt
+        wrote that were put back when nginx rejected them (RV(opsforge.infra.nginx_site_config#module:rejected_files)),
+        so the failed attempt is kept as it was rejected. A V(null) content records the file as absent.
+    type: dict
+    default: {}
   result:
     description: The outcome of the publish being recorded.
     type: str
@@ -133,6 +148,11 @@ changed_files:
   returned: when O(operation=rollback)
   type: list
   elements: str
+secret_files_kept:
+  description: Secret files of the target release that a rollback left as they are (the ledger has no copy of them).
+  returned: when O(operation=rollback)
+  type: list
+  elements: str
 pruned:
   description: Release numbers deleted to honour O(keep).
   returned: when O(operation=record)
@@ -160,12 +180,15 @@ def run_operation(module, ledger):
         if cert:
             cert = dict(path=cert["path"], serial=cert["serial"], not_after=cert["not_after"])
         changed, manifest, pruned = ledger.record(params["files"], result=params["result"], who=params["who"], meta=params["meta"],
-                                                  certificate=cert, keep=params["keep"], check_mode=module.check_mode)
+                                                  certificate=cert, keep=params["keep"], check_mode=module.check_mode,
+                                                  secret_files=params["secret_files"], contents=params["contents"])
         current = manifest["release"] if (module.check_mode and changed and params["result"] == "success") else ledger.current()
         return dict(changed=changed, release=normalize_manifest(manifest), current=current, pruned=pruned)
     if operation == "rollback":
         changed, manifest, changed_files = ledger.rollback(params["to"], who=params["who"], check_mode=module.check_mode)
-        return dict(changed=changed, release=normalize_manifest(manifest), current=manifest["release"], changed_files=changed_files)
+        kept = [f["path"] for f in manifest.get("files", []) if f.get("secret")]
+        return dict(changed=changed, release=normalize_manifest(manifest), current=manifest["release"], changed_files=changed_files,
+                    secret_files_kept=kept)
     info = ledger.describe()
     current = info["current"]
     live = next((m for m in info["manifests"] if m.get("release") == current), None)
@@ -180,6 +203,8 @@ def main():
             root=dict(type="path", default="/var/lib/opsforge/releases"),
             operation=dict(type="str", default="info", choices=["record", "rollback", "info"]),
             files=dict(type="list", elements="path", default=[]),
+            secret_files=dict(type="list", elements="path", default=[], no_log=False),  # paths, not secrets
+            contents=dict(type="dict", default={}),
             result=dict(type="str", default="success", choices=["success", "failed"]),
             who=dict(type="str"),
             meta=dict(type="dict", default={}),

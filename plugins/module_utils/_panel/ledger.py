@@ -17,11 +17,24 @@ Layout::
 
 A manifest holds the files (path, sha256, mode, size, existed), the certificate (serial,
 expiry), when, who, the result and free-form ``meta`` (unit name, domains, ...).
+
+Secret files (``secret_files``) are never copied and never hashed plainly: their entry has
+``secret: true``, no sha256 and no size, and a ``fingerprint`` - an HMAC-SHA256 keyed with a
+random per-app key (``<root>/<app>/.secret-key``, 0600) - so an unchanged secret is still
+recognised. A rollback leaves secret files as they are.
+
+Every change happens under an exclusive lock on ``<root>/<app>/.lock``, and a release
+directory is created with ``mkdir`` (which fails when it exists), so release numbers are
+unique however many writers run at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -86,49 +99,105 @@ class Ledger:
         return dict(app=self.app, path=self.base, current=self.current(), last=self.last(), releases=numbers,
                     manifests=[self.manifest(n) for n in numbers])
 
-    @staticmethod
-    def capture(paths):
-        """Read the files now on disk: list of (entry, bytes-or-None)."""
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the ledger's exclusive lock (every writer of this app's ledger takes it)."""
+        try:
+            os.makedirs(self.base, 0o755, exist_ok=True)
+            handle = open(os.path.join(self.base, ".lock"), "a")
+        except OSError as exc:
+            raise PanelError("cannot lock the ledger of %s: %s" % (self.app, exc), cause=exc)
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _secret_key(self, create):
+        path = os.path.join(self.base, ".secret-key")
+        key = panel_files.read_bytes(path)
+        if key is None and create:
+            key = os.urandom(32)
+            panel_files.write_atomic(path, key, 0o600)
+        return key
+
+    def capture(self, paths, secret_files=(), create_key=True, contents=None):
+        """Read the files now on disk: list of (entry, bytes-or-None). Secret files carry no copy and no plain hash.
+
+        ``contents`` (path -> text, ``None`` for absent) replaces what is on disk, for an attempt that was rejected and undone.
+        """
         out = []
         seen = set()
+        secrets = set(secret_files or ())
         for path in paths:
             if not path or not os.path.isabs(path):
                 raise PanelError("every recorded file needs an absolute path (got %r)" % (path,))
             if path in seen:
                 continue
             seen.add(path)
-            data = panel_files.read_bytes(path)
+            data = panel_files.to_bytes(contents[path]) if path in (contents or {}) else panel_files.read_bytes(path)
             entry = dict(path=path, existed=data is not None,
                          sha256=None if data is None else panel_files.sha256_bytes(data),
                          size=None if data is None else len(data), mode=panel_files.file_mode(path))
+            if path in secrets:
+                key = self._secret_key(create_key) or b""
+                entry.update(secret=True, sha256=None, size=None,
+                             fingerprint=None if data is None else "hmac-sha256:" + hmac.new(key, data, hashlib.sha256).hexdigest())
+                data = None
             out.append((entry, data))
         return out
 
+    def _next_number(self):
+        """Allocate the next release directory (mkdir fails when another writer took the number)."""
+        taken = [int(n) for n in os.listdir(self.base) if n.isdigit()] if os.path.isdir(self.base) else []
+        number = max(taken or [0]) + 1
+        while True:
+            try:
+                os.mkdir(os.path.join(self.base, str(number)), 0o700)
+                return number
+            except FileExistsError:
+                number += 1
+            except OSError as exc:
+                raise PanelError("cannot create release %s of %s: %s" % (number, self.app, exc), cause=exc)
+
     # -- act ------------------------------------------------------------------------------
-    def record(self, paths, result="success", who=None, meta=None, certificate=None, keep=5, check_mode=False, now=None):
+    def record(self, paths, result="success", who=None, meta=None, certificate=None, keep=5, check_mode=False, now=None,
+               secret_files=(), contents=None):
         """Record the files now on disk as a new release unless the live one already matches.
 
         Returns ``(changed, manifest, pruned)``.
         """
         if result not in RESULTS:
             raise PanelError("result must be one of %s" % ", ".join(RESULTS))
-        captured = self.capture(paths)
+        if check_mode:
+            return self._record(paths, result, who, meta, certificate, keep, True, now, secret_files, contents)
+        with self.locked():
+            return self._record(paths, result, who, meta, certificate, keep, False, now, secret_files, contents)
+
+    @staticmethod
+    def _same_files(live, entries):
+        def key(f):
+            return (f["path"], f.get("sha256"), f.get("fingerprint"))
+        return [key(f) for f in live.get("files", [])] == [key(e) for e in entries]
+
+    def _record(self, paths, result, who, meta, certificate, keep, check_mode, now, secret_files, contents):  # pylint: disable=too-many-arguments
+        captured = self.capture(paths, secret_files, create_key=not check_mode, contents=contents)
         entries = [entry for entry, _data in captured]
         current = self.current()
         if result == "success" and current is not None:
             live = self.manifest(current)
-            same_files = [(f["path"], f["sha256"]) for f in live.get("files", [])] == [(e["path"], e["sha256"]) for e in entries]
             same_cert = (live.get("certificate") or {}).get("serial") == (certificate or {}).get("serial")
-            if same_files and same_cert and live.get("meta", {}) == (meta or {}):
+            if self._same_files(live, entries) and same_cert and live.get("meta", {}) == (meta or {}):
                 return False, live, []
-        numbers = self.releases()
-        number = (numbers[-1] if numbers else 0) + 1
-        manifest = dict(app=self.app, release=number, time=now or utcnow(), who=who or "unknown", result=result,
+        manifest = dict(app=self.app, release=None, time=now or utcnow(), who=who or "unknown", result=result,
                         files=entries, certificate=certificate, meta=meta or {})
         if check_mode:
+            numbers = self.releases()
+            manifest["release"] = (numbers[-1] if numbers else 0) + 1
             return True, manifest, []
-        directory = os.path.join(self.base, str(number))
-        files_dir = os.path.join(directory, "files")
+        number = manifest["release"] = self._next_number()
+        files_dir = os.path.join(self.base, str(number), "files")
         os.makedirs(files_dir, 0o700, exist_ok=True)
         for index, (_entry, data) in enumerate(captured):
             if data is not None:
@@ -165,12 +234,23 @@ class Ledger:
         return number
 
     def rollback(self, to=None, who=None, check_mode=False):
-        """Rewrite exactly the files of the target release. Returns ``(changed, manifest, changed_files)``."""
+        """Rewrite exactly the files of the target release (secret files stay as they are).
+
+        Returns ``(changed, manifest, changed_files)``.
+        """
+        if check_mode:
+            return self._rollback(to, who, True)
+        with self.locked():
+            return self._rollback(to, who, False)
+
+    def _rollback(self, to, who, check_mode):
         number = self.resolve(to)
         manifest = self.manifest(number)
         changed_files = []
         for index, entry in enumerate(manifest.get("files", [])):
             path = entry["path"]
+            if entry.get("secret"):
+                continue
             disk_sha = panel_files.sha256_file(path)
             if entry.get("existed", True):
                 stored = os.path.join(self.base, str(number), "files", str(index))

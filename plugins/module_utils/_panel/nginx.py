@@ -25,6 +25,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors impor
 
 LOCK_PATH = "/run/lock/opsforge-nginx.lock"
 _VERSION_RE = re.compile(r"nginx/(\d+(?:\.\d+)*)")
+_CONFLICT_RE = re.compile(r"\[warn\].*conflicting server name")
 
 
 def parse_version(text):
@@ -79,8 +80,10 @@ class NginxConfig:
 
     # -- act ------------------------------------------------------------------------------
     def test(self):
+        """``nginx -t``; a warning that a server name is claimed twice counts as a failure (nginx ignores one)."""
         rc, out, err = self.run([self.nginx_bin, "-t", "-q"])
-        return rc == 0, ((err or "") + (out or "")).strip()
+        output = ((err or "") + (out or "")).strip()
+        return rc == 0 and not _CONFLICT_RE.search(output), output
 
     def is_active(self):
         rc, out, err = self.run([self.systemctl_bin, "is-active", "--quiet", self.service])
@@ -98,10 +101,15 @@ class NginxConfig:
             panel_files.restore(change["path"], change["before"], change["mode"])
 
     def apply(self, desired, reload=True, check_mode=False):
-        """Apply ``desired`` (normalized files). Returns ``(changes, action)``; raises PanelError."""
+        """Apply ``desired`` (normalized files). Returns ``(changes, action)``; raises PanelError.
+
+        In check mode ``action`` is the reload (or start) a real run would do.
+        """
         changes = self.plan(desired)
-        if not changes or check_mode:
+        if not changes:
             return changes, None
+        if check_mode:
+            return changes, (("reload" if self.is_active() else "start") if reload else None)
         lock_dir = os.path.dirname(self.lock_path)
         if not os.path.isdir(lock_dir):
             os.makedirs(lock_dir, 0o755)
@@ -130,7 +138,7 @@ class NginxConfig:
             raise PanelError(
                 "nginx -t rejected the new configuration; the previous files were restored and nginx "
                 "keeps serving the old configuration: %s" % output,
-                details=dict(nginx_test_output=output, files=[c["path"] for c in changes]),
+                details=dict(nginx_test_output=output, files=[c["path"] for c in changes], rejected_files=_rejected(changes)),
             )
         if not reload:
             return None
@@ -141,6 +149,12 @@ class NginxConfig:
             raise PanelError("%s; the previous files were restored" % action,
                              details=dict(files=[c["path"] for c in changes]))
         return action
+
+
+def _rejected(changes):
+    """The files nginx rejected, as they were (so the failed attempt can be kept as it was)."""
+    return [dict(path=c["path"], content=None if c["content"] is None else c["content"].decode("utf-8", "replace"))
+            for c in changes]
 
 
 def diff_for(changes):

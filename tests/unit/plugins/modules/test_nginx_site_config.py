@@ -115,8 +115,8 @@ def test_check_mode_reports_but_writes_nothing(paths):
     site, upstream = paths
     fake = FakeNginx([site, upstream])
     changes, action = NginxConfig(fake, lock_path=str(site.parent.parent / "lock")).apply(files(site, upstream), check_mode=True)
-    assert len(changes) == 2 and action is None
-    assert not site.exists() and fake.calls == []
+    assert len(changes) == 2 and action == "reload"  # predicted
+    assert not site.exists() and fake.calls == [["systemctl", "is-active", "--quiet", "nginx"]]
     diff = diff_for(changes)
     assert diff[1]["before"] == "" and "listen 80" in diff[1]["after"]
 
@@ -195,3 +195,36 @@ def test_a_missing_required_file_fails_before_anything_is_written(tmp_path, monk
     result, _commands = run_nginx_site_config(args, monkeypatch)
     assert not result.get("failed") and result["changed"] and site.read_text() == "server { listen 80; }\n"
     assert result["nginx_site_config"]["service"] == {"active_state": "active", "sub_state": "running", "unit_file_state": "enabled"}
+
+
+def test_a_conflicting_server_name_warning_is_an_error(paths):
+    """nginx -t exits 0 with "[warn] conflicting server name": the change must be refused and undone like an error."""
+    site, upstream = paths
+    warn = 'nginx: [warn] conflicting server name "shop.example.com" on 127.0.0.1:80, ignored'
+
+    def run(argv):
+        if argv[:2] == ["nginx", "-t"]:
+            return 0, "", warn
+        return FakeNginx([])(argv)
+
+    with pytest.raises(PanelError) as err:
+        NginxConfig(run, lock_path=str(site.parent.parent / "lock")).apply(files(site, upstream))
+    assert "conflicting server name" in str(err.value)
+    assert not site.exists() and not upstream.exists()
+
+
+def test_a_rejected_change_returns_the_rejected_files_as_they_were(paths):
+    site, upstream = paths
+    fake = FakeNginx([site, upstream])
+    with pytest.raises(PanelError) as err:
+        NginxConfig(fake, lock_path=str(site.parent.parent / "lock")).apply(files(site, upstream, site_text="bogus;\n"))
+    rejected = {f["path"]: f["content"] for f in err.value.details["rejected_files"]}
+    assert rejected[str(site)] == "bogus;\n" and not site.exists()
+
+
+def test_check_mode_predicts_the_reload(paths):
+    site, upstream = paths
+    fake = FakeNginx([site, upstream])
+    changes, action = NginxConfig(fake, lock_path=str(site.parent.parent / "lock")).apply(files(site, upstream), check_mode=True)
+    assert changes and action == "reload" and not site.exists()
+    assert ["systemctl", "reload", "nginx"] not in fake.calls

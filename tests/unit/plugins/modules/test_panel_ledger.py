@@ -137,3 +137,54 @@ def test_bad_app_names(tmp_path, name):
 def test_relative_paths_are_refused(app):
     with pytest.raises(PanelError, match="absolute path"):
         app["ledger"].record(["etc/shop.conf"])
+
+
+def _record_one(args):
+    root, path, index = args
+    with open(path + str(index), "w") as handle:
+        handle.write("writer %d\n" % index)
+    _changed, manifest, _pruned = Ledger(root, "shop").record([path + str(index)], who="w%d" % index, keep=100)
+    return manifest["release"]
+
+
+def test_twenty_concurrent_writers_get_unique_release_numbers(tmp_path):
+    import multiprocessing
+    args = [(str(tmp_path / "releases"), str(tmp_path / "f"), i) for i in range(20)]
+    with multiprocessing.get_context("fork").Pool(20) as pool:
+        numbers = pool.map(_record_one, args)
+    assert sorted(numbers) == list(range(1, 21)), numbers
+    ledger = Ledger(str(tmp_path / "releases"), "shop")
+    assert ledger.releases() == list(range(1, 21))
+    whos = {ledger.manifest(n)["who"] for n in ledger.releases()}
+    assert whos == {"w%d" % i for i in range(20)}, "a writer's manifest was overwritten by another"
+
+
+def test_a_secret_file_is_neither_copied_nor_hashed_plainly(tmp_path):
+    secret = tmp_path / "etc" / "db.ini"
+    secret.parent.mkdir()
+    secret.write_text("password=hunter2\n")
+    plain_sha = hashlib.sha256(secret.read_bytes()).hexdigest()
+    ledger = Ledger(str(tmp_path / "releases"), "shop")
+    changed, manifest, _pruned = ledger.record([str(secret)], secret_files=[str(secret)])
+    assert changed
+    entry = manifest["files"][0]
+    assert entry["secret"] is True and entry["sha256"] is None
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "releases").rglob("*") if p.is_file())
+    assert b"hunter2" not in stored and plain_sha.encode() not in stored
+    # unchanged secret: nothing recorded; changed secret: a new release
+    assert ledger.record([str(secret)], secret_files=[str(secret)])[0] is False
+    secret.write_text("password=correct horse\n")
+    assert ledger.record([str(secret)], secret_files=[str(secret)])[1]["release"] == 2
+    # a rollback leaves a secret file alone and says so
+    changed, _manifest, changed_files = ledger.rollback("1")
+    assert changed and changed_files == [] and secret.read_text() == "password=correct horse\n"
+
+
+def test_a_failed_attempt_is_kept_as_it_was_rejected(app):
+    publish(app, 1)
+    rejected = "version=rejected\n"
+    _changed, manifest, _pruned = app["ledger"].record(app["paths"], result="failed", contents={str(app["conf"]): rejected})
+    stored = app["ledger"].base + "/%d/files/1" % manifest["release"]
+    with open(stored) as handle:
+        assert handle.read() == rejected
+    assert app["conf"].read_text() == "version=1\n"
