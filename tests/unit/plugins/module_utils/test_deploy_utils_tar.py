@@ -351,3 +351,16 @@ def test_truncated_uncompressed_package_fails_clearly(tmp_path):
     with pytest.raises(DeployError, match="cannot read the package"):
         safe_extract(paths, str(tmp_path / "r"))
     assert sorted(os.listdir(str(tmp_path))) == ["cut.tar", "p.tar", "s"]  # no release, no staging left
+
+
+def test_shared_paths_survive_releases(tar_run):
+    r = tar_run
+    with pytest.raises(DeployError, match="shared_paths"):
+        r.deploy("1", r.release("1"), shared_paths=["../data"])
+    assert not os.path.exists(r.deploy_dir)
+    r.deploy("1", r.release("1"), shared_paths=["data"])
+    with open(os.path.join(r.deploy_dir, "current", "data", "db"), "w") as handle:
+        handle.write("kept")
+    r.deploy("2", r.release("2"), shared_paths=["data"])
+    assert os.readlink(os.path.join(r.deploy_dir, "releases", "2", "data")) == "../../shared/data"
+    assert open(os.path.join(r.deploy_dir, "current", "data", "db")).read() == "kept"
