@@ -18,7 +18,7 @@ import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import normalize_check, run_checks
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import CHECK_OPTIONS, normalize_check, run_checks
 
 # Options every deploy module has (documented in the opsforge.infra.deploy doc fragment).
 COMMON_OPTIONS = dict(
@@ -26,7 +26,7 @@ COMMON_OPTIONS = dict(
     version=dict(type="str"),
     deploy_id=dict(type="str"),
     force=dict(type="bool", default=False),
-    health_checks=dict(type="list", elements="dict", default=[]),
+    health_checks=dict(type="list", elements="dict", default=[], options=CHECK_OPTIONS),
     rollback=dict(type="bool", default=True),
     state_dir=dict(type="path", default=st.DEFAULT_STATE_DIR),
     keep_records=dict(type="int", default=st.DEFAULT_KEEP_RECORDS),
@@ -62,6 +62,9 @@ class Deployment:
     def validate(self):
         """Raise DeployError on bad input. Runs before anything changes."""
 
+    def new_deploy_id(self):
+        return self.params.get("deploy_id")
+
     def target_version(self):
         return self.params.get("version")
 
@@ -94,6 +97,13 @@ class Deployment:
         return None
 
     # shared ------------------------------------------------------------------------------
+    def secret_values(self):
+        """Values masked wherever output goes (records, status file, events, results)."""
+        values = [v for v in (self.params.get("secret_env") or {}).values() if v is not None]
+        if self.params.get("registry_password"):
+            values.append(self.params["registry_password"])
+        return values
+
     def prepare_checks(self):
         self.checks = [normalize_check(c, self.default_health_port()) for c in (self.params.get("health_checks") or [])]
 
@@ -130,8 +140,8 @@ class Deployment:
         if self.check_mode:
             return dict(changed=True, msg="would deploy %s %s" % (self.app, self.target_version()),
                         deploy=self.plan(), diff=self.diff(True))
-        self.tracker = st.Tracker(self.store, self.app, self.command_type, deploy_id=self.params.get("deploy_id"),
-                                  version=self.target_version())
+        self.tracker = st.Tracker(self.store, self.app, self.command_type, deploy_id=self.new_deploy_id(),
+                                  version=self.target_version(), secrets=self.secret_values())
         lock = st.DeployLock(self.store, self.app, self.tracker.deploy_id, ttl=self.params.get("lock_ttl") or 3600,
                              wait=self.params.get("lock_wait") or 0)
         lock.acquire()
@@ -178,7 +188,7 @@ class Deployment:
         msg = "deploy of %s %s failed (%s): %s" % (self.app, self.target_version(), failure.status, failure.message)
         if rb.get("performed"):
             msg += "; rollback to %s: %s" % (rb.get("target_version"), rb.get("status"))
-        raise DeployError(msg, details=dict(deploy=record, deploy_event=st.deploy_event(record), changed=True,
+        raise DeployError(self.tracker.mask(msg), details=dict(deploy=record, deploy_event=st.deploy_event(record), changed=True,
                                             rolled_back=rb.get("status") == st.ROLLED_BACK))
 
     def rollback(self):

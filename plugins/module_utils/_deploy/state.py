@@ -33,6 +33,7 @@ DEFAULT_STATE_DIR = "/var/lib/opsforge/deploy"
 DEFAULT_KEEP_RECORDS = 100
 LOG_CAP = 64 * 1024
 LOG_TAIL = 4 * 1024
+MASK = "********"
 
 # Statuses (issue #4). Common, then per deploy type, then rollback.
 PENDING = "pending"
@@ -56,6 +57,9 @@ STATUSES = (PENDING, EXECUTING, SUCCESS, FAILED, TIMEOUT, SCRIPT_RUNNING, HEALTH
             INSTALLING, PULLING, STOPPING, STARTING, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED)
 FINAL_STATUSES = (SUCCESS, FAILED, TIMEOUT)
 
+_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+                      r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
+
 _APP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -65,6 +69,59 @@ def utcnow():
 
 def isoformat(moment=None):
     return (moment or utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text, what="timestamp"):
+    """An aware UTC datetime from ISO 8601 text: date only, ``T`` or space, seconds optional, fractions of a
+    second, ``Z`` or an offset (none means UTC). Raise DeployError on anything else."""
+    match = _TIME_RE.match((text or "").strip())
+    if not match:
+        raise DeployError("%s %r is not an ISO 8601 time (like 2026-01-31T12:00:00Z, 2026-01-31 12:00:00.5+01:00"
+                          " or 2026-01-31)" % (what, text))
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = datetime.timedelta(0)
+    if zone and zone.upper() != "Z":
+        digits = zone[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        offset = -offset if zone[0] == "-" else offset
+    try:
+        moment = datetime.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                                   micro, tzinfo=datetime.timezone(offset))
+    except ValueError as exc:
+        raise DeployError("%s %r is not a valid time: %s" % (what, text, exc))
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def select_records(store, query):
+    """Records matching ``query`` (``app``, ``deploy_id``, ``command_type``, ``status``, ``version``, ``since``,
+    ``limit``), newest first. Unknown statuses and unparsable times are refused."""
+    unknown = [s for s in (query.get("status") or []) if s not in STATUSES]
+    if unknown:
+        raise DeployError("unknown status(es) %s: use %s" % (", ".join(unknown), ", ".join(STATUSES)))
+    since = parse_timestamp(query["since"], "since") if query.get("since") else None
+    apps = [check_app_name(query["app"])] if query.get("app") else store.apps()
+    out = []
+    for app in apps:
+        for record in store.records(app):
+            if any(query.get(key) and record.get(key) != query[key] for key in ("deploy_id", "command_type", "version")):
+                continue
+            if query.get("status") and record.get("status") not in query["status"]:
+                continue
+            started = _record_time(record)
+            if since and (started is None or started < since):
+                continue
+            out.append((started or datetime.datetime.min.replace(tzinfo=datetime.timezone.utc), record))
+    out.sort(key=lambda pair: pair[0], reverse=True)
+    records = [record for _started, record in out]
+    return records[:query["limit"]] if query.get("limit") else records
+
+
+def _record_time(record):
+    try:
+        return parse_timestamp(record.get("started"))
+    except DeployError:
+        return None
 
 
 def check_app_name(app):
@@ -314,10 +371,38 @@ class DeployLock:
         return False
 
 
-class Tracker:
-    """Moves one deploy through its stages: every change goes to the status file and the history."""
+def mask(text, secrets):
+    """``text`` with every secret value (3 characters or more) replaced by ``********``."""
+    if not text or not secrets:
+        return text
+    for value in sorted((str(v) for v in secrets if v is not None), key=len, reverse=True):
+        if len(value) >= 3:
+            text = text.replace(value, MASK)
+    return text
 
-    def __init__(self, store, app, command_type, deploy_id=None, version=None, clock=time.time):
+
+def mask_data(data, secrets):
+    """A copy of a JSON-like structure with every string masked."""
+    if not secrets:
+        return data
+    if isinstance(data, dict):
+        return dict((k, mask_data(v, secrets)) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return [mask_data(v, secrets) for v in data]
+    if isinstance(data, str):
+        return mask(data, secrets)
+    return data
+
+
+class Tracker:
+    """Moves one deploy through its stages: every change goes to the status file and the history.
+
+    Everything that reaches the status file, the record, the events and the result passes through
+    :meth:`mask` (the one masking path): logs, messages, errors and details.
+    """
+
+    def __init__(self, store, app, command_type, deploy_id=None, version=None, clock=time.time, secrets=()):
+        self.secrets = [str(v) for v in (secrets or ()) if v is not None]
         self.store = store
         self.app = app
         self.command_type = command_type
@@ -332,7 +417,11 @@ class Tracker:
         )
         self.logs = []
 
+    def mask(self, text):
+        return mask(text, self.secrets)
+
     def log(self, text):
+        text = self.mask(text)
         if text:
             self.logs.append(text if text.endswith("\n") else text + "\n")
 
@@ -345,6 +434,7 @@ class Tracker:
         if progress is not None:
             self.record["progress"] = int(progress)
         self.record["status"] = status
+        message = self.mask(message)
         entry = dict(status=status, stage=stage or status, progress=self.record["progress"], message=message,
                      timestamp=isoformat())
         self.record["history"].append(entry)
@@ -354,7 +444,7 @@ class Tracker:
     def write_status(self, stage, message, finished=False):
         self.store.write_status(self.app, dict(
             deploy_id=self.deploy_id, app=self.app, command_type=self.command_type, status=self.record["status"],
-            progress=self.record["progress"], stage=stage, message=message, logs_tail=self.logs_text()[-LOG_TAIL:],
+            progress=self.record["progress"], stage=stage, message=self.mask(message), logs_tail=self.logs_text()[-LOG_TAIL:],
             timestamp=isoformat(), version=self.record["version"], finished=finished, pid=os.getpid()))
 
     def finish(self, status, effective_version=None, error=None, message=""):
@@ -362,6 +452,7 @@ class Tracker:
         self.record["duration"] = round(self.clock() - self.started_epoch, 3)
         self.record["success"] = status == SUCCESS
         self.record["effective_version"] = effective_version
+        error, message = self.mask(error), self.mask(message)
         self.record["error"] = error
         self.record["logs"] = self.logs_text()
         if status == SUCCESS:
@@ -369,6 +460,7 @@ class Tracker:
         self.record["status"] = status
         self.record["history"].append(dict(status=status, stage=status, progress=self.record["progress"],
                                            message=message or (error or ""), timestamp=isoformat()))
+        self.record = mask_data(self.record, self.secrets)
         self.write_status(status, message or (error or ""), finished=True)
         self.store.add_record(self.record)
         return self.record
@@ -382,6 +474,6 @@ def deploy_event(record, deploy_type=None):
         success=bool(record.get("success")), version=record.get("version"),
         result=dict(effective_version=record.get("effective_version"), rollback=record.get("rollback"),
                     health=record.get("health")),
-        error=record.get("error"), duration=record.get("duration"), timestamp=record.get("finished") or isoformat(),
+        error=record.get("error"), duration=record.get("duration"), rollback_of=record.get("rollback_of"), timestamp=record.get("finished") or isoformat(),
         history=record.get("history", []),
     )

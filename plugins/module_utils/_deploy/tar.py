@@ -421,10 +421,10 @@ class TarDeployment(Deployment):
         return out
 
     # stages -------------------------------------------------------------------------------
-    def env(self, extra=None):
+    def env(self, extra=None, version=None):
         env = dict(self.params.get("env") or {})
         env.update(self.params.get("secret_env") or {})
-        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=self.target_version(), DEPLOY_ID=self.tracker.deploy_id,
+        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=version or self.target_version(), DEPLOY_ID=self.tracker.deploy_id,
                    DEPLOY_DIR=self.deploy_dir, DEPLOY_PREVIOUS_VERSION=self.target or "")
         env.update(extra or {})
         return env
@@ -498,9 +498,11 @@ class TarDeployment(Deployment):
         self.start()
         self.update(st.INSTALLING, 90, "release %s is current" % release)
 
-    def start(self):
+    def start(self, version=None):
+        """Run start_command; ``version`` is the release started (E(DEPLOY_VERSION)), default the one deployed."""
         if self.params.get("start_command"):
-            self.run_step("start_command", self.params["start_command"], self.params["start_timeout"], self.deploy_dir, self.env())
+            self.run_step("start_command", self.params["start_command"], self.params["start_timeout"], self.deploy_dir,
+                          self.env(dict(DEPLOY_FAILED_VERSION=self.target_version()) if version else None, version))
 
     def can_roll_back(self):
         return self.target is not None
@@ -515,8 +517,11 @@ class TarDeployment(Deployment):
     def do_rollback(self):
         if not self.target:
             raise StepFailed("no previous good release of %s to roll back to" % self.app)
+        if self.current_release() == self.target:
+            # The deploy failed before current moved: the app never changed, nothing to switch or restart.
+            return dict(method="current unchanged", release=self.target)
         switch_link(self.current_link, os.path.join("releases", self.target))
-        self.start()
+        self.start(self.target)
         return dict(method="switched current", release=self.target)
 
     def prune(self):
