@@ -146,6 +146,9 @@ class Deployment:
                              wait=self.params.get("lock_wait") or 0)
         lock.acquire()
         try:
+            abandoned = st.reap_abandoned(self.store, self.app)
+            if abandoned is not None:
+                self.tracker.record["details"]["abandoned_before"] = abandoned["deploy_id"]
             self.tracker.record["previous_version"] = self.rollback_version()
             if lock.took_over is not None:
                 self.tracker.record["details"]["lock_taken_over_from"] = lock.took_over

@@ -52,10 +52,11 @@ STARTING = "starting"
 ROLLING_BACK = "rolling_back"
 ROLLED_BACK = "rolled_back"
 ROLLBACK_FAILED = "rollback_failed"
+ABANDONED = "abandoned"  # its module process died before it finished
 
 STATUSES = (PENDING, EXECUTING, SUCCESS, FAILED, TIMEOUT, SCRIPT_RUNNING, HEALTH_CHECK, UPLOADING, EXTRACTING,
-            INSTALLING, PULLING, STOPPING, STARTING, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED)
-FINAL_STATUSES = (SUCCESS, FAILED, TIMEOUT)
+            INSTALLING, PULLING, STOPPING, STARTING, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED, ABANDONED)
+FINAL_STATUSES = (SUCCESS, FAILED, TIMEOUT, ABANDONED)
 
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
                       r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
@@ -445,7 +446,9 @@ class Tracker:
         self.store.write_status(self.app, dict(
             deploy_id=self.deploy_id, app=self.app, command_type=self.command_type, status=self.record["status"],
             progress=self.record["progress"], stage=stage, message=self.mask(message), logs_tail=self.logs_text()[-LOG_TAIL:],
-            timestamp=isoformat(), version=self.record["version"], finished=finished, pid=os.getpid()))
+            timestamp=isoformat(), version=self.record["version"], finished=finished, pid=os.getpid(),
+            host=self.record["host"], started=self.record["started"], user=self.record["user"],
+            history=self.record["history"]))
 
     def finish(self, status, effective_version=None, error=None, message=""):
         self.record["finished"] = isoformat()
@@ -464,6 +467,68 @@ class Tracker:
         self.write_status(status, message or (error or ""), finished=True)
         self.store.add_record(self.record)
         return self.record
+
+
+def owner_gone(status):
+    """True when ``status`` is unfinished and its module process, on this host, no longer exists."""
+    if not status or status.get("finished") or not status.get("pid"):
+        return False
+    if status.get("host") and status["host"] != socket.gethostname():
+        return False  # another host's deploy (shared state dir): cannot tell from here
+    return not pid_alive(status["pid"])
+
+
+def reap_abandoned(store, app):
+    """When the app's status belongs to a dead owner: record the deploy as ``abandoned`` (status file and
+    record) and return that record; else None."""
+    status = store.read_status(app)
+    if not owner_gone(status):
+        return None
+    message = ("the deploy process (pid %s on %s) died without finishing; last stage %s at %s%% (%s)"
+               % (status.get("pid"), status.get("host") or socket.gethostname(), status.get("stage"),
+                  status.get("progress"), status.get("timestamp")))
+    now = isoformat()
+    history = list(status.get("history") or [])
+    history.append(dict(status=ABANDONED, stage=ABANDONED, progress=status.get("progress"), message=message, timestamp=now))
+    record = dict(
+        deploy_id=status.get("deploy_id"), app=app, command_type=status.get("command_type"), version=status.get("version"),
+        effective_version=None, user=status.get("user"), host=status.get("host"), started=status.get("started"),
+        finished=now, duration=None, status=ABANDONED, success=False, progress=status.get("progress") or 0,
+        history=history, health=[], rollback=None, error=message, logs=status.get("logs_tail") or "",
+        details=dict(last_stage=status.get("stage"), owner_pid=status.get("pid")))
+    store.add_record(record)
+    status.update(status=ABANDONED, stage=ABANDONED, message=message, finished=True, timestamp=now, history=history)
+    store.write_status(app, status)
+    return record
+
+
+def read_deploy_status(store, app, deploy_id=None):
+    """The live status of ``app`` (or of ``deploy_id``, from its record when it is not the latest). A status
+    whose owner died reads ``abandoned`` and becomes a record on the way."""
+    reap_abandoned(store, app)
+    status = store.read_status(app)
+    if deploy_id and (not status or status.get("deploy_id") != deploy_id):
+        record = store.find_record(deploy_id, app)
+        if not record:
+            raise DeployError("no deploy %s of %s on this host" % (deploy_id, app))
+        status = dict(deploy_id=deploy_id, app=app, command_type=record.get("command_type"), status=record.get("status"),
+                      progress=record.get("progress"), stage=record.get("status"), message=record.get("error") or "",
+                      logs_tail=(record.get("logs") or "")[-LOG_TAIL:], timestamp=record.get("finished"), finished=True,
+                      history=record.get("history") or [])
+    if status:
+        status["running"] = bool(not status.get("finished") and pid_alive(status.get("pid")))
+    return status
+
+
+def wait_deploy_status(store, app, deploy_id=None, timeout=600, poll=1.0, sleep=time.sleep, clock=time.time):
+    """Poll until the deploy finished (a dead owner ends as ``abandoned``, never as an early return) or
+    ``timeout`` seconds passed."""
+    deadline = clock() + timeout
+    status = read_deploy_status(store, app, deploy_id)
+    while status and not status.get("finished") and clock() < deadline:
+        sleep(poll)
+        status = read_deploy_status(store, app, deploy_id)
+    return status
 
 
 def deploy_event(record, deploy_type=None):
