@@ -120,4 +120,18 @@ options:
         description: Seconds between tries.
         type: float
         default: 10
+      stable_successes:
+        description:
+          - Successes in a row the check needs before it passes (the stability window). A failure after the first
+            success fails the check at once (the app turned unhealthy), without further retries.
+          - M(opsforge.infra.deploy_docker) also fails the window when the container stops, restarts or its Docker
+            C(HEALTHCHECK) reports V(unhealthy) at any of these tries.
+        type: int
+        default: 1
+      stable_period:
+        description:
+          - Seconds the successes must span, from the first one; tries are spread evenly over it.
+          - V(0) with O(health_checks[].stable_successes=1) passes at the first success (as before).
+        type: float
+        default: 0
 """

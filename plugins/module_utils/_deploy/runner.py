@@ -96,6 +96,10 @@ class Deployment:
     def default_health_port(self):
         return None
 
+    def health_watch(self):
+        """A callable asked at every success of a health check's stability window (None: nothing to watch)."""
+        return None
+
     # shared ------------------------------------------------------------------------------
     def secret_values(self):
         """Values masked wherever output goes (records, status file, events, results)."""
@@ -114,7 +118,7 @@ class Deployment:
         if not self.checks:
             return True, []
         self.update(st.HEALTH_CHECK, progress_from, "running %d health check(s) after %s" % (len(self.checks), label))
-        ok, results = run_checks(self.checks, env=self.health_env())
+        ok, results = run_checks(self.checks, env=self.health_env(), watch=self.health_watch())
         for result in results:
             result["phase"] = label
         self.tracker.record["health"].extend(results)
