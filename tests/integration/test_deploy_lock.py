@@ -67,7 +67,7 @@ def wait_for_lock(timeout=60):
 
 
 def test_second_deploy_refused_naming_owner_then_waits(clean, tmp_path):
-    first = background(tmp_path, args("1", "sleep 6"))
+    first = background(tmp_path, args("1", "sleep 10"))  # long enough for a second ansible-playbook to start on a busy machine
     try:
         owner = wait_for_lock()
         run = run_playbook(PLAY, extra_vars=dict(deploy_args=args("2", "true")))

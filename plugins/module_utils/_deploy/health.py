@@ -171,7 +171,7 @@ def run_check(check, sleep=time.sleep, clock=time.time, env=None, watch=None):
     while True:
         remaining = deadline - clock()
         if remaining <= 0:
-            detail = (detail + "; " if detail else "") + "deadline of %ss reached" % check["timeout"]
+            detail = (detail + "; " if detail else "") + "deadline of %ss reached" % ("%g" % check["timeout"])
             break
         tries += 1
         attempt_start = clock()
@@ -181,7 +181,7 @@ def run_check(check, sleep=time.sleep, clock=time.time, env=None, watch=None):
             break
         if clock() + check["delay"] >= deadline:
             sleep(max(0.0, deadline - clock()))
-            detail += "; deadline of %ss reached" % check["timeout"]
+            detail += "; deadline of %ss reached" % ("%g" % check["timeout"])
             break
         sleep(check["delay"])
     consecutive = 0
