@@ -102,7 +102,8 @@ apps:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, select_records  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import select_records  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store  # noqa: E402
 
 
 def main():

@@ -117,8 +117,9 @@ deploy_status:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import (  # noqa: E402
-    Store, check_app_name, read_deploy_status, wait_deploy_status)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import (  # noqa: E402
+    read_deploy_status, wait_deploy_status)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, check_app_name  # noqa: E402
 
 
 def main():

@@ -34,6 +34,7 @@ class DeployAction(ActionBase):
     NAMES_DEPLOY = True  # the module's deploy_id option names this deploy (not so for deploy_rollback)
     SETS_ID = True  # give the deploy its id here, so the stream follows exactly this deploy
     READS_STATUS = False  # deploy_status: show what was not shown yet, no baseline
+
     def _stream(self, args, host):
         try:
             app = check_app_name(args.get("app"))

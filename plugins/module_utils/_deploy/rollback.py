@@ -71,11 +71,12 @@ class RollbackDeployment(Deployment):
             self.subject = subject[0]
             current = active[-1] if active else None
             if (not self.subject.get("rolled_back_by") and current is not self.subject and not self.params.get("force")):
+                current = current or {}
                 raise DeployError(
                     "deploy %s is not the current deploy of %s (the current one is %s, version %s): roll that back first,"
-                    " or set force=true" % (self.params["deploy_id"], self.app, current.get("deploy_id") if current else None,
-                                             current.get("effective_version") if current else None),
-                    details=dict(current_deploy_id=current.get("deploy_id") if current else None))
+                    " or set force=true" % (self.params["deploy_id"], self.app, current.get("deploy_id"),
+                                            current.get("effective_version")),
+                    details=dict(current_deploy_id=current.get("deploy_id")))
         elif active:
             self.subject = active[-1]
         else:

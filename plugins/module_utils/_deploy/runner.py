@@ -19,6 +19,7 @@ import time
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import CHECK_OPTIONS, normalize_check, run_checks
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import reap_abandoned
 
 # Options every deploy module has (documented in the opsforge.infra.deploy doc fragment).
 COMMON_OPTIONS = dict(
@@ -150,7 +151,7 @@ class Deployment:
                              wait=self.params.get("lock_wait") or 0)
         lock.acquire()
         try:
-            abandoned = st.reap_abandoned(self.store, self.app)
+            abandoned = reap_abandoned(self.store, self.app)
             if abandoned is not None:
                 self.tracker.record["details"]["abandoned_before"] = abandoned["deploy_id"]
             self.tracker.record["previous_version"] = self.rollback_version()
@@ -195,8 +196,8 @@ class Deployment:
         msg = "deploy of %s %s failed (%s): %s" % (self.app, self.target_version(), failure.status, failure.message)
         if rb.get("performed"):
             msg += "; rollback to %s: %s" % (rb.get("target_version"), rb.get("status"))
-        raise DeployError(self.tracker.mask(msg), details=dict(deploy=record, deploy_event=st.deploy_event(record), changed=True,
-                                            rolled_back=rb.get("status") == st.ROLLED_BACK))
+        raise DeployError(self.tracker.mask(msg), details=dict(
+            deploy=record, deploy_event=st.deploy_event(record), changed=True, rolled_back=rb.get("status") == st.ROLLED_BACK))
 
     def rollback(self):
         started = time.time()

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy import records
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.shell import SHELL_OPTIONS, ShellDeployment
 
@@ -78,18 +79,18 @@ def test_script_dies_with_the_module(killed_deploy):
 
 def test_status_read_reports_abandoned_and_records_it(killed_deploy):
     store, _pids, _tmp = killed_deploy
-    status = st.read_deploy_status(store, "web")
+    status = records.read_deploy_status(store, "web")
     assert status["status"] == "abandoned" and status["finished"] is True and status["running"] is False
     assert "died" in status["message"]
-    records = store.records("web")
-    assert [r["status"] for r in records] == ["abandoned"] and records[0]["deploy_id"] == status["deploy_id"]
-    assert records[0]["success"] is False and records[0]["history"][-1]["status"] == "abandoned"
-    assert st.read_deploy_status(store, "web")["status"] == "abandoned" and len(store.records("web")) == 1
+    kept = store.records("web")
+    assert [r["status"] for r in kept] == ["abandoned"] and kept[0]["deploy_id"] == status["deploy_id"]
+    assert kept[0]["success"] is False and kept[0]["history"][-1]["status"] == "abandoned"
+    assert records.read_deploy_status(store, "web")["status"] == "abandoned" and len(store.records("web")) == 1
 
 
 def test_wait_returns_abandoned_not_early(killed_deploy):
     store, _pids, _tmp = killed_deploy
-    status = st.wait_deploy_status(store, "web", timeout=30)
+    status = records.wait_deploy_status(store, "web", timeout=30)
     assert status["finished"] is True and status["status"] == "abandoned"
 
 

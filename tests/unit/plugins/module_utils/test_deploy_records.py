@@ -12,6 +12,7 @@ import sys
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy import records
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import DOCKER_OPTIONS, DockerDeployment
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
@@ -187,7 +188,7 @@ def _records(store):
 def test_since_is_a_timestamp(tmp_path, since, expected):
     store = st.Store(str(tmp_path))
     _records(store)
-    found = st.select_records(store, dict(app="web", deploy_id=None, command_type=None, status=None, version=None,
+    found = records.select_records(store, dict(app="web", deploy_id=None, command_type=None, status=None, version=None,
                                           since=since, limit=0))
     assert [r["deploy_id"] for r in found] == expected
 
@@ -199,4 +200,4 @@ def test_bad_filters_are_refused(tmp_path, kw, needle):
     query = dict(app="web", deploy_id=None, command_type=None, status=None, version=None, since=None, limit=0)
     query.update(kw)
     with pytest.raises(DeployError, match=needle):
-        st.select_records(store, query)
+        records.select_records(store, query)
