@@ -149,7 +149,7 @@ def webhook_settings():
     """``(url, secret, timeout, retries)`` of the deploy_events callback when it is enabled with a webhook, else None."""
     from ansible import constants as C  # pylint: disable=import-outside-toplevel
 
-    enabled = [name for name in (C.CALLBACKS_ENABLED or [])]
+    enabled = list(C.CALLBACKS_ENABLED or [])
     if CALLBACK not in enabled:
         return None
     try:
