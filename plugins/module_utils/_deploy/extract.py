@@ -222,16 +222,17 @@ def verify_tree(root):
     inode with a file outside it."""
     real_root = os.path.realpath(root)
     seen = {}
-    for base, dirs, files in os.walk(root):
+    for base, dirs, files in os.walk(root):  # never follows links: every non-link entry is physically here
         for name in dirs + files:
             path = os.path.join(base, name)
-            real = os.path.realpath(path)
-            rel = os.path.relpath(path, root)
-            if not _inside(real, real_root):
-                raise DeployError("the package has unsafe members, nothing was extracted: %s resolves to %s, outside the release"
-                                  % (rel, real), details=dict(refused_members=["%s: resolves outside the release" % rel]))
             info = os.lstat(path)
-            if stat.S_ISREG(info.st_mode):
+            rel = os.path.relpath(path, root)
+            if stat.S_ISLNK(info.st_mode):
+                real = os.path.realpath(path)
+                if not _inside(real, real_root):
+                    raise DeployError("the package has unsafe members, nothing was extracted: %s resolves to %s, outside the"
+                                      " release" % (rel, real), details=dict(refused_members=["%s: resolves outside the release" % rel]))
+            elif stat.S_ISREG(info.st_mode):
                 key = (info.st_dev, info.st_ino)
                 count, _rel, nlink = seen.get(key, (0, rel, info.st_nlink))
                 seen[key] = (count + 1, rel, nlink)
