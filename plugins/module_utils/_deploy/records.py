@@ -23,8 +23,6 @@ _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}
                       r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
 
 
-
-
 def parse_timestamp(text, what="timestamp"):
     """An aware UTC datetime from ISO 8601 text: date only, ``T`` or space, seconds optional, fractions of a
     second, ``Z`` or an offset (none means UTC). Raise DeployError on anything else."""
