@@ -18,6 +18,14 @@ description:
     C(result), C(error), C(duration) and C(timestamp), plus C(host), C(task) and C(playbook).
   - Webhook requests carry C(X-Opsforge-Signature) (V(sha256=<hex HMAC-SHA256 of the body>) keyed with
     O(webhook_secret)) and are retried with backoff on connection errors and 5xx answers.
+  - Events are sent by a background thread from a bounded queue, each POST with O(webhook_timeout), so a slow or dead
+    webhook never delays the play (the end of the playbook waits at most O(webhook_flush_timeout)).
+  - Live progress. While M(opsforge.infra.deploy_shell), M(opsforge.infra.deploy_docker) or
+    M(opsforge.infra.deploy_rollback) runs (also with C(async) and C(poll) > 0), their action plugin prints each
+    stage change with its progress (terminal and AWX job output) and, when this callback is enabled with a
+    webhook, sends its C(status) event as it happens (within a second), from the controller. The callback then
+    sends only the final event of that deploy. M(opsforge.infra.deploy_status) does the same for a deploy started
+    with C(poll) set to 0.
 requirements:
   - enable in configuration (C(callbacks_enabled = opsforge.infra.deploy_events))
 options:
@@ -58,12 +66,23 @@ options:
   webhook_timeout:
     description: Seconds one POST may take.
     type: float
-    default: 10
+    default: 5
     env:
       - name: OPSFORGE_DEPLOY_EVENTS_WEBHOOK_TIMEOUT
     ini:
       - section: callback_deploy_events
         key: webhook_timeout
+  webhook_flush_timeout:
+    description:
+      - Seconds the end of the playbook waits for events still queued for the webhook. What is not sent by then is
+        given up, recorded in O(log_file) (an event V(webhook_give_up) with the counts) and warned about.
+    type: float
+    default: 2
+    env:
+      - name: OPSFORGE_DEPLOY_EVENTS_WEBHOOK_FLUSH_TIMEOUT
+    ini:
+      - section: callback_deploy_events
+        key: webhook_flush_timeout
   status_events:
     description: Also send one event per status change (not only the final one).
     type: bool
@@ -75,40 +94,16 @@ options:
         key: status_events
 """
 
-import hashlib  # noqa: E402
-import hmac  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError  # noqa: E402
-from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 
-from ansible_collections.opsforge.infra.plugins.module_utils._common.retries import backoff_delays  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.plugin_utils._deploy_progress import (  # noqa: E402
+    SIGNATURE_HEADER, WebhookSender, events_from, final_sent, mark_final, sign, streamed_count)
 
-SIGNATURE_HEADER = "X-Opsforge-Signature"
-
-
-def sign(secret, body):
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def events_from(deploy_event, host=None, task=None, playbook=None, status_events=True):
-    """The events for one deploy: one per status change, then the final payload."""
-    base = dict(callback_id=deploy_event.get("callback_id"), app=deploy_event.get("app"),
-                command_type=deploy_event.get("command_type"), deploy_type=deploy_event.get("deploy_type"),
-                host=host, task=task, playbook=playbook)
-    out = []
-    if status_events:
-        for change in deploy_event.get("history") or []:
-            out.append(dict(base, event="status", status=change.get("status"), stage=change.get("stage"),
-                            progress=change.get("progress"), message=change.get("message"), timestamp=change.get("timestamp")))
-    final = dict(base, event="final")
-    for key in ("status", "success", "version", "result", "error", "duration", "timestamp"):
-        final[key] = deploy_event.get(key)
-    out.append(final)
-    return out
+__all__ = ["CallbackModule", "SIGNATURE_HEADER", "events_from", "sign"]
 
 
 class CallbackModule(CallbackBase):
@@ -121,8 +116,8 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display)
         self.sleep = sleep
         self.playbook = None
-        self.sent = 0
-        self.failures = []
+        self.sender = None
+        self.last_sender = None  # kept after the flush for its counts
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
@@ -131,9 +126,20 @@ class CallbackModule(CallbackBase):
         self.webhook_secret = self.get_option("webhook_secret")
         self.webhook_retries = int(self.get_option("webhook_retries") or 0)
         self.webhook_timeout = float(self.get_option("webhook_timeout") or 10)
+        self.webhook_flush_timeout = float(self.get_option("webhook_flush_timeout") or 0)
         self.status_events = self.get_option("status_events")
 
     # delivery ------------------------------------------------------------------------------
+    @property
+    def sent(self):
+        sender = self.sender or self.last_sender
+        return sender.sent if sender else 0
+
+    @property
+    def failures(self):
+        sender = self.sender or self.last_sender
+        return list(sender.errors) if sender else []
+
     def write(self, event):
         if not self.log_file:
             return
@@ -145,35 +151,13 @@ class CallbackModule(CallbackBase):
             handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
 
     def post(self, event):
+        """Queue ``event`` for the background sender (never blocks the play)."""
         if not self.webhook_url:
-            return True
-        body = json.dumps(event, sort_keys=True, default=str).encode("utf-8")
-        headers = {"Content-Type": "application/json", "User-Agent": "opsforge-deploy-events"}
-        if self.webhook_secret:
-            headers[SIGNATURE_HEADER] = sign(self.webhook_secret, body)
-        delays = backoff_delays(self.webhook_retries, delay=0.5, max_delay=10)
-        last = None
-        while True:
-            try:
-                with open_url(self.webhook_url, data=body, headers=headers, method="POST", timeout=self.webhook_timeout,
-                              follow_redirects="none") as resp:
-                    if resp.getcode() < 300:
-                        self.sent += 1
-                        return True
-                    last = "HTTP %s" % resp.getcode()
-            except HTTPError as exc:
-                last = "HTTP %s" % exc.code
-                if exc.code < 500 and exc.code != 429:
-                    break
-            except (URLError, OSError) as exc:
-                last = str(getattr(exc, "reason", exc))
-            pause = next(delays, None)
-            if pause is None:
-                break
-            self.sleep(pause)
-        self.failures.append(last)
-        self._display.warning("deploy_events: webhook %s failed: %s" % (self.webhook_url, last))
-        return False
+            return
+        if self.sender is None:
+            self.sender = WebhookSender(self.webhook_url, self.webhook_secret, timeout=self.webhook_timeout,
+                                        retries=self.webhook_retries, sleep=self.sleep)
+        self.sender.put(event)
 
     def forward(self, result):
         deploy_event = (result._result or {}).get("deploy_event")
@@ -181,9 +165,29 @@ class CallbackModule(CallbackBase):
             return
         host = result._host.get_name() if getattr(result, "_host", None) else None
         task = result._task.get_name() if getattr(result, "_task", None) else None
-        for event in events_from(deploy_event, host, task, self.playbook, self.status_events):
+        live = streamed_count(deploy_event.get("callback_id")) or 0  # status changes the action already sent live
+        events = events_from(deploy_event, host, task, self.playbook, self.status_events)
+        for index, event in enumerate(events):
             self.write(event)
-            self.post(event)
+            if event["event"] == "final":
+                if not final_sent(event.get("callback_id")):
+                    mark_final(event.get("callback_id"))
+                    self.post(event)
+            elif index >= live:
+                self.post(event)
+
+    def flush(self):
+        """Wait at most ``webhook_flush_timeout`` for queued events; record and warn about what was not sent."""
+        if self.sender is None:
+            return None
+        summary = self.sender.close(self.webhook_flush_timeout)
+        self.sender, self.last_sender = None, self.sender
+        if summary["give_up"]:
+            self.write(dict(summary, event="webhook_give_up", playbook=self.playbook, timestamp=time.time()))
+            self._display.warning("deploy_events: webhook %s: gave up on %d event(s) (%s)" % (
+                summary["url"], summary["failed"] + summary["dropped"] + summary["abandoned"],
+                ", ".join(summary.get("errors") or ["no answer within webhook_flush_timeout"])))
+        return summary
 
     # hooks ---------------------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -194,3 +198,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self.forward(result)
+
+    def v2_playbook_on_stats(self, stats):
+        self.flush()

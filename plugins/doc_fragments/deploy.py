@@ -24,6 +24,41 @@ options:
       - Deploy even when the last successful deploy of O(app) has the same version.
     type: bool
     default: false
+  rollback:
+    description:
+      - Roll back automatically when a step fails, times out or a health check fails.
+    type: bool
+    default: true
+  state_dir:
+    description:
+      - Directory on the host that holds the status files (C(status/)), records (C(records/)) and locks (C(locks/)).
+    type: path
+    default: /var/lib/opsforge/deploy
+  keep_records:
+    description:
+      - How many records to keep per O(app); older ones are rotated out.
+    type: int
+    default: 100
+  lock_wait:
+    description:
+      - Seconds to wait for another deploy of O(app) on this host to finish. V(0) fails at once, naming the lock owner.
+    type: int
+    default: 0
+  lock_ttl:
+    description:
+      - Seconds after which a lock is stale and taken over even if its owner still runs.
+      - A lock whose owner process is gone is taken over at once.
+    type: int
+    default: 3600
+notes:
+  - The module writes every status change atomically to C(<state_dir>/status/<app>.json); follow a deploy run with
+    C(async) and C(poll) set to 0 with M(opsforge.infra.deploy_status).
+  - The result key RV(deploy_event) is what the M(opsforge.infra.deploy_events) callback forwards.
+"""
+
+    # The health_checks option with its sub-options: deploy_shell, deploy_tar, deploy_docker, deploy_rollback.
+    HEALTH_CHECKS = r"""
+options:
   health_checks:
     description:
       - Health checks run after the deploy, in order; the first failure fails the deploy and triggers the rollback.
@@ -85,34 +120,18 @@ options:
         description: Seconds between tries.
         type: float
         default: 10
-  rollback:
-    description:
-      - Roll back automatically when a step fails, times out or a health check fails.
-    type: bool
-    default: true
-  state_dir:
-    description:
-      - Directory on the host that holds the status files (C(status/)), records (C(records/)) and locks (C(locks/)).
-    type: path
-    default: /var/lib/opsforge/deploy
-  keep_records:
-    description:
-      - How many records to keep per O(app); older ones are rotated out.
-    type: int
-    default: 100
-  lock_wait:
-    description:
-      - Seconds to wait for another deploy of O(app) on this host to finish. V(0) fails at once, naming the lock owner.
-    type: int
-    default: 0
-  lock_ttl:
-    description:
-      - Seconds after which a lock is stale and taken over even if its owner still runs.
-      - A lock whose owner process is gone is taken over at once.
-    type: int
-    default: 3600
-notes:
-  - The module writes every status change atomically to C(<state_dir>/status/<app>.json); follow a deploy run with
-    C(async) and C(poll) set to 0 with M(opsforge.infra.deploy_status).
-  - The result key RV(deploy_event) is what the M(opsforge.infra.deploy_events) callback forwards.
+      stable_successes:
+        description:
+          - Successes in a row the check needs before it passes (the stability window). A failure after the first
+            success fails the check at once (the app turned unhealthy), without further retries.
+          - M(opsforge.infra.deploy_docker) also fails the window when the container stops, restarts or its Docker
+            C(HEALTHCHECK) reports V(unhealthy) at any of these tries.
+        type: int
+        default: 1
+      stable_period:
+        description:
+          - Seconds the successes must span, from the first one; tries are spread evenly over it.
+          - V(0) with O(health_checks[].stable_successes=1) passes at the first success (as before).
+        type: float
+        default: 0
 """

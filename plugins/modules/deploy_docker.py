@@ -28,6 +28,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.deploy
+  - opsforge.infra.deploy.health_checks
 attributes:
   check_mode:
     support: full
@@ -127,6 +128,13 @@ options:
     description: Wait for the image's Docker C(HEALTHCHECK) to report V(healthy) (fail on V(unhealthy)).
     type: bool
     default: true
+  stable_period:
+    description:
+      - Seconds the new container must stay fit after its gate (running, not restarted and, with a Docker
+        C(HEALTHCHECK), not V(unhealthy)); a problem in that time fails the deploy and rolls it back.
+      - The health checks' own stability window (O(health_checks[].stable_successes)) watches the container too.
+    type: float
+    default: 0
   start_timeout:
     description: Seconds the new container may take to be running (stable 2 s) or healthy.
     type: int

@@ -37,14 +37,18 @@ options:
     type: str
     choices: [shell, tar, docker, rollback]
   status:
-    description: Only records with one of these final statuses.
+    description:
+      - Only records with one of these final statuses (V(success), V(failed), V(timeout), V(abandoned), ...).
+      - An unknown status is refused.
     type: list
     elements: str
   version:
     description: Only records of this version.
     type: str
   since:
-    description: Only records started at or after this UTC time (ISO 8601, for example V(2026-01-31T00:00:00)).
+    description:
+      - Only records started at or after this time, ISO 8601 (V(2026-01-31T12:00:00Z), V(2026-01-31 12:00:00.250+01:00),
+        V(2026-01-31)); compared as a time, to the microsecond. Without an offset it is UTC.
     type: str
   limit:
     description: At most this many records (newest first). V(0) means all.
@@ -98,31 +102,8 @@ apps:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, check_app_name  # noqa: E402
-
-
-def select(store, params):
-    apps = [check_app_name(params["app"])] if params["app"] else store.apps()
-    records = []
-    for app in apps:
-        records.extend(store.records(app))
-    out = []
-    for record in records:
-        if params["deploy_id"] and record.get("deploy_id") != params["deploy_id"]:
-            continue
-        if params["command_type"] and record.get("command_type") != params["command_type"]:
-            continue
-        if params["status"] and record.get("status") not in params["status"]:
-            continue
-        if params["version"] and record.get("version") != params["version"]:
-            continue
-        if params["since"] and (record.get("started") or "") < params["since"]:
-            continue
-        out.append(record)
-    out.sort(key=lambda r: r.get("started") or "", reverse=True)
-    if params["limit"]:
-        out = out[:params["limit"]]
-    return out
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import select_records  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store  # noqa: E402
 
 
 def main():
@@ -135,7 +116,7 @@ def main():
     ), supports_check_mode=True)
     store = Store(module.params["state_dir"])
     try:
-        records = select(store, module.params)
+        records = select_records(store, module.params)
         apps = store.apps()
     except DeployError as exc:
         module.fail_json(**exc.fail_kwargs())

@@ -17,11 +17,16 @@ description:
     Tar deploys switch C(current) back to that release (bad releases are refused) and run the start command.
     Shell deploys run the recorded rollback script with E(DEPLOY_VERSION) set to the target.
   - The health checks run after the rollback; when the rollback fails, what ran before it is put back.
-  - The rolled back deploy is marked (C(rolled_back_by)) and is never a rollback target again.
-    A record of type V(rollback) is added.
+  - The rolled back deploy is marked (C(rolled_back_by)) and is never a rollback target again; its own record
+    is otherwise kept as it was. The rollback gets its own deploy id and a record of type V(rollback) whose
+    C(rollback_of) names the deploy it undid (the webhook events carry both).
+  - O(deploy_id) must be the app's current deploy unless O(force=true).
+  - Output of the rollback script and start command is masked (values of O(secret_env)) in the record and status file.
   - Runs where the deploy ran (the host with the records, or where the Docker engine is for docker deploys).
 author:
   - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - opsforge.infra.deploy.health_checks
 attributes:
   check_mode:
     support: full
@@ -44,11 +49,12 @@ options:
   deploy_id:
     description: The deploy to roll back. Default the app's current good deploy.
     type: str
-  health_checks:
-    description: Health checks after the rollback (same sub-options as in M(opsforge.infra.deploy_shell)).
-    type: list
-    elements: dict
-    default: []
+  force:
+    description:
+      - Roll back O(deploy_id) even when it is not the app's current deploy (a later deploy replaced it).
+        Without it such a rollback is refused, naming the current deploy.
+    type: bool
+    default: false
   start_command:
     description: For tar deploys, the command that restarts the app. Default the one recorded with the target deploy.
     type: str
@@ -119,7 +125,10 @@ deploy:
   type: dict
   contains:
     deploy_id:
-      description: Identifier of the rollback.
+      description: Identifier of the rollback (its own, never the one of the deploy it undoes).
+      type: str
+    rollback_of:
+      description: Identifier of the deploy this rollback undid.
       type: str
     status:
       description: V(success), V(failed) or V(timeout).

@@ -20,6 +20,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.deploy
+  - opsforge.infra.deploy.health_checks
 attributes:
   check_mode:
     support: full

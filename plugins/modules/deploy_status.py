@@ -14,12 +14,15 @@ description:
     M(opsforge.infra.deploy_docker) rewrite atomically at every stage change, so that a deploy started with
     C(async) and C(poll) set to 0 can be followed live.
   - With O(wait=true), polls until the deploy finished (or O(wait_timeout) passed).
+  - A deploy whose module process died before it finished (killed, out of memory, lost connection) reads
+    V(abandoned) (finished) and is written as a record with that status at this read or at the next deploy of the
+    app; its script was killed with it. O(wait=true) ends there too, never earlier.
 author:
   - opsforge.infra contributors (@opsforge)
 attributes:
   check_mode:
     support: full
-    description: Only reads.
+    description: Only reads (an abandoned deploy is recorded as such, also in check mode).
   diff_mode:
     support: none
     description: Nothing to diff.
@@ -81,7 +84,7 @@ deploy_status:
       description: V(shell), V(tar), V(docker) or V(rollback).
       type: str
     status:
-      description: Current status (see the deploy modules for the list).
+      description: Current status (see the deploy modules for the list), or V(abandoned) when the deploy's process died.
       type: str
     progress:
       description: Progress percent.
@@ -104,30 +107,19 @@ deploy_status:
     running:
       description: Whether the deploy is still running (not finished and its process alive).
       type: bool
+    history:
+      description: Every status change so far, each with C(status), C(stage), C(progress), C(message) and C(timestamp).
+      type: list
+      elements: dict
   sample: {"deploy_id": "api-20260101000000-abc123", "status": "script_running", "progress": 10, "finished": false}
 """
-
-import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import (  # noqa: E402
-    Store, check_app_name, pid_alive)
-
-
-def read(store, app, deploy_id):
-    status = store.read_status(app)
-    if deploy_id and (not status or status.get("deploy_id") != deploy_id):
-        record = store.find_record(deploy_id, app)
-        if not record:
-            raise DeployError("no deploy %s of %s on this host" % (deploy_id, app))
-        status = dict(deploy_id=deploy_id, app=app, command_type=record.get("command_type"), status=record.get("status"),
-                      progress=record.get("progress"), stage=record.get("status"), message=record.get("error") or "",
-                      logs_tail=(record.get("logs") or "")[-4096:], timestamp=record.get("finished"), finished=True)
-    if status:
-        status["running"] = bool(not status.get("finished") and pid_alive(status.get("pid")))
-    return status
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import (  # noqa: E402
+    read_deploy_status, wait_deploy_status)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, check_app_name  # noqa: E402
 
 
 def main():
@@ -139,11 +131,10 @@ def main():
     try:
         store = Store(params["state_dir"])
         app = check_app_name(params["app"])
-        deadline = time.time() + params["wait_timeout"]
-        status = read(store, app, params["deploy_id"])
-        while params["wait"] and status and status.get("running") and time.time() < deadline:
-            time.sleep(1)
-            status = read(store, app, params["deploy_id"])
+        if params["wait"]:
+            status = wait_deploy_status(store, app, params["deploy_id"], timeout=params["wait_timeout"])
+        else:
+            status = read_deploy_status(store, app, params["deploy_id"])
     except DeployError as exc:
         module.fail_json(**exc.fail_kwargs())
     module.exit_json(changed=False, deploy_status=status)

@@ -23,6 +23,9 @@ description:
     which ran and why.
   - The package is checked before anything is extracted. Absolute paths, C(..), devices, fifos and links that
     escape the release are refused and nothing is extracted.
+  - Each member is judged by where it physically resolves once the members before it exist (links through links
+    included); hard links may only point to regular files already in the release; nothing is written through a
+    link; the finished tree is checked again. Any refusal removes everything extracted.
   - It is extracted into C(<deploy_dir>/releases/<version>); C(install.sh) (O(install_script)) runs in it when the
     package has one; the C(<deploy_dir>/current) link is switched atomically; O(start_command) (re)starts the
     app; the O(health_checks) gate the release.
@@ -36,6 +39,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.deploy
+  - opsforge.infra.deploy.health_checks
 attributes:
   action:
     support: full
@@ -99,6 +103,14 @@ options:
     description: Run scripts that contain a command of the denylist.
     type: bool
     default: false
+  shared_paths:
+    description:
+      - Paths in the release (relative, like V(data) or V(var/log)) made links to C(<deploy_dir>/shared/<path>),
+        which the module creates when missing. What the package has at such a path is replaced.
+      - Keeps data across releases without packaging a link that leaves the release.
+    type: list
+    elements: str
+    default: []
   package_sha256:
     description: Internal, set by the action plugin. Do not set.
     type: str
@@ -131,6 +143,7 @@ EXAMPLES = r"""
     deploy_dir: /opt/shop
     start_command: systemctl restart shop
     keep_releases: 3
+    shared_paths: [data, var/log]
     health_checks:
       - port: 8000
         path: /health

@@ -76,6 +76,15 @@ options:
     description: Seconds between tries.
     type: float
     default: 10
+  stable_successes:
+    description:
+      - Successes in a row needed before the check passes; a failure after the first success fails it at once.
+    type: int
+    default: 1
+  stable_period:
+    description: Seconds those successes must span, from the first one (tries spread evenly over it).
+    type: float
+    default: 0
   fail_on_unhealthy:
     description: Fail the task when the check does not pass.
     type: bool
@@ -136,6 +145,9 @@ health:
     elapsed:
       description: Seconds the whole check took.
       type: float
+    consecutive_successes:
+      description: Successes in a row at the end (the stability window), 0 when it failed before the first one.
+      type: int
   sample: {"success": true, "check_type": "http", "target": "http://127.0.0.1:8080/health", "response_time": 0.003,
            "retry_count": 0, "attempts": 1, "detail": "HTTP 200 from http://127.0.0.1:8080/health", "elapsed": 0.004}
 """

@@ -290,3 +290,23 @@ def test_docker_monitor_and_manual_rollback(client, state_dir):
     assert get("http://127.0.0.1:%d/" % PORT) == "version=1.0"
     live = client.containers.get(APP)
     assert live.attrs["Image"] == client.images.get(V1).id and live.attrs["Config"]["Env"].count("PORT=%d" % PORT) == 1
+
+
+STABLE_PORT = 18120
+# testapp 2.0 whose health CGI starts answering 500 three seconds after the start: healthy at first.
+TURNS_UNHEALTHY = ["/bin/sh", "-c", r"""(sleep 3; printf '#!/bin/sh\nprintf "Status: 500 Bad\\r\\n\\r\\nbad\\n"\n' """
+                   r"""> /www/cgi-bin/health) & exec /bin/app"""]
+
+
+def test_docker_stability_window_catches_an_app_that_turns_unhealthy(client, state_dir):
+    base = dict(app=APP + "-stable", state_dir=state_dir, port=STABLE_PORT, pull="missing", start_timeout=30)
+    run = run_playbook(PLAY, extra_vars=dict(deploy_args=dict(base, image=V1)))
+    assert run.task_results("Deploy")[0]["deploy"]["status"] == "success"
+    check = dict(path="/cgi-bin/health", retries=10, delay=0.5, timeout=30, stable_successes=8, stable_period=7)
+    run = run_playbook(PLAY, extra_vars=dict(expect_failure=True, deploy_args=dict(
+        base, image=V2, command=TURNS_UNHEALTHY, stable_period=1, health_checks=[check])))
+    res = run.task_results("Deploy")[0]
+    assert res.get("failed"), "an app that turned unhealthy after its first successes was recorded %s" % res["deploy"]["status"]
+    record = res["deploy"]
+    assert "unhealthy again after" in record["error"] or "Docker HEALTHCHECK" in record["error"], record["error"]
+    assert record["rollback"]["status"] == "rolled_back" and get("http://127.0.0.1:%d/" % STABLE_PORT) == "version=1.0"

@@ -67,7 +67,7 @@ def wait_for_lock(timeout=60):
 
 
 def test_second_deploy_refused_naming_owner_then_waits(clean, tmp_path):
-    first = background(tmp_path, args("1", "sleep 6"))
+    first = background(tmp_path, args("1", "sleep 10"))  # long enough for a second ansible-playbook to start on a busy machine
     try:
         owner = wait_for_lock()
         run = run_playbook(PLAY, extra_vars=dict(deploy_args=args("2", "true")))
@@ -95,6 +95,47 @@ def test_stale_lock_of_killed_owner_is_taken_over(clean, tmp_path):
     assert not res.get("failed"), res
     assert res["deploy"]["details"]["lock_taken_over_from"]["deploy_id"] == owner["deploy_id"]
     assert sh("test -e %s" % LOCK, check=False).returncode != 0
+
+
+STATUS = """
+- name: Read the status
+  hosts: deploy_host
+  gather_facts: false
+  tasks:
+    - name: Status
+      opsforge.infra.deploy_status:
+        app: %(app)s
+        state_dir: %(state)s
+        wait: true
+        wait_timeout: 60
+      register: status
+""" % dict(app=APP, state=STATE_DIR)
+
+
+def test_killed_module_takes_its_script_along_and_reads_abandoned(clean, tmp_path):
+    marker = "sleep 131.7"
+    first = background(tmp_path, args("1", "%s & %s; wait" % (marker, marker)))
+    running = "pgrep -f '^sleep 131[.]7$'"  # (a plain pattern would match the sh -c running pgrep)
+    owner = wait_for_lock()
+    deadline = time.time() + 30
+    while time.time() < deadline and not sh(running, check=False).stdout.strip():
+        time.sleep(0.2)
+    assert sh(running, check=False).stdout.strip(), "the script never started"
+    sh("kill -9 %d" % owner["pid"])  # the module process of that deploy (started by this test)
+    first.wait(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and sh(running, check=False).stdout.strip():
+        time.sleep(0.2)
+    assert not sh(running, check=False).stdout.strip(), "the script outlived its module"
+    started = time.time()
+    status = run_playbook(STATUS).task_results("Status")[0]["deploy_status"]
+    assert time.time() - started < 30  # wait: true ended on the dead owner, it did not run to wait_timeout
+    assert status["status"] == "abandoned" and status["finished"] and not status["running"], status
+    assert status["deploy_id"] == owner["deploy_id"] and "died" in status["message"]
+    run = run_playbook(PLAY, extra_vars=dict(deploy_args=args("2", "true")))
+    assert not run.task_results("Deploy")[0].get("failed")
+    records = [json.loads(line) for line in sh("cat %s/records/%s.jsonl" % (STATE_DIR, APP)).stdout.splitlines()]
+    assert [r["status"] for r in records] == ["abandoned", "success"]
 
 
 def test_lock_released_after_failure(clean):

@@ -55,6 +55,7 @@ DOCKER_OPTIONS.update(
     upstream_host=dict(type="str", default="127.0.0.1"),
     drain_seconds=dict(type="float", default=2),
     wait_healthcheck=dict(type="bool", default=True),
+    stable_period=dict(type="float", default=0),
     start_timeout=dict(type="int", default=60),
     stop_timeout=dict(type="int", default=10),
     pull=dict(type="str", default="always", choices=["always", "missing", "never"]),
@@ -130,6 +131,7 @@ class DockerDeployment(Deployment):
         self.strategy = None
         self.old_servers = None
         self.old_snapshot = None
+        self.watched = None  # the container whose own state is watched during health checks
 
     @property
     def client(self):
@@ -319,6 +321,38 @@ class DockerDeployment(Deployment):
                                     self.params.get("start_timeout")), st.TIMEOUT)
             self.sleep(0.5)
 
+    def container_problem(self, container):
+        """Why ``container`` is no longer fit (exited, restarted, Docker HEALTHCHECK unhealthy), or None."""
+        container.reload()
+        state = container.attrs.get("State", {})
+        restarts = container.attrs.get("RestartCount", 0)
+        if state.get("Restarting") or restarts > 0 or not state.get("Running"):
+            logs = container.logs(tail=20).decode("utf-8", "replace")
+            self.tracker.log("--- %s logs ---\n%s" % (container.name, logs))
+            return "container %s stopped (exit code %s%s): %s" % (
+                container.name, state.get("ExitCode"), ", restarted %d time(s)" % restarts if restarts else "", logs.strip()[-300:])
+        if (state.get("Health") or {}).get("Status") == "unhealthy" and self.params.get("wait_healthcheck", True):
+            log = (state.get("Health") or {}).get("Log") or []
+            return "container %s is unhealthy (Docker HEALTHCHECK): %s" % (
+                container.name, (log[-1].get("Output", "") if log else "").strip()[-300:])
+        return None
+
+    def watch_container(self, container, seconds):
+        """Keep watching ``container`` for ``seconds`` after its gate; raise StepFailed at the first problem."""
+        end = time.time() + seconds
+        while True:
+            problem = self.container_problem(container)
+            if problem:
+                raise StepFailed("%s within the %ss stability window" % (problem, seconds))
+            if time.time() >= end:
+                return
+            self.sleep(min(0.5, max(0.0, end - time.time())))
+
+    def health_watch(self):
+        if self.watched is None:
+            return None
+        return lambda: self.container_problem(self.watched)
+
     def start_container(self, spec):
         self.remove(spec["name"])
         try:
@@ -393,11 +427,16 @@ class DockerDeployment(Deployment):
         details["container_id"] = new.id
         gate = self.wait_started(new, "new")
         self.update(st.STARTING, 70, "new container is %s" % gate)
+        if self.params.get("stable_period"):
+            self.update(st.HEALTH_CHECK, 75, "watching %s for %ss" % (spec["name"], self.params["stable_period"]))
+            self.watch_container(new, self.params["stable_period"])
+        self.watched = new
         self.prepare_checks()
         ok, results = self.health(80, "deploy")
         if not ok:
             raise StepFailed("health check failed: %s" % results[-1]["detail"], st.TIMEOUT if results[-1]["timed_out"] else st.FAILED)
         self.checks = []  # already gated; the runner's own health pass has nothing left to do
+        self.watched = None
         if self.strategy == "zero_downtime":
             upstream = self.params.get("nginx_upstream_file") or upstream_path(self.app)
             self.update(st.STARTING, 90, "switching nginx upstream %s to port %s" % (upstream, port))
@@ -423,6 +462,7 @@ class DockerDeployment(Deployment):
 
     def do_rollback(self):
         """Remove the failed container; bring the previous one back (it may never have stopped)."""
+        self.watched = None
         self.remove(self.name + "-new")
         if self.live is None:
             # Nothing ran before: a failed first deploy leaves nothing running.

@@ -42,6 +42,8 @@ CHECK_OPTIONS = dict(
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
     retries=dict(type="int", default=DEFAULT_RETRIES),
     delay=dict(type="float", default=DEFAULT_DELAY),
+    stable_successes=dict(type="int", default=1),
+    stable_period=dict(type="float", default=0),
 )
 
 
@@ -69,6 +71,8 @@ def normalize_check(check, default_port=None):
             raise DeployError("health check body_regex %r is not a valid regular expression: %s" % (out["body_regex"], exc))
     if out["timeout"] <= 0 or out["retries"] < 0 or out["delay"] < 0:
         raise DeployError("health check timeout must be > 0, retries and delay >= 0")
+    if out["stable_successes"] < 1 or out["stable_period"] < 0:
+        raise DeployError("health check stable_successes must be >= 1 and stable_period >= 0")
     if kind == "http" and not out["url"]:
         path = out["path"] if out["path"].startswith("/") else "/" + out["path"]
         out["url"] = "%s://%s:%d%s" % (out["scheme"], out["host"], out["port"], path)
@@ -125,8 +129,39 @@ def _attempt_script(check, timeout, env=None):
     return True, "health script exited 0"
 
 
-def run_check(check, sleep=time.sleep, clock=time.time, env=None):
-    """Run one normalized check with retries; return its result dict (never raises on failure)."""
+def _attempt(check, timeout, env=None):
+    if check["type"] == "http":
+        return _attempt_http(check, timeout)
+    if check["type"] == "tcp":
+        return _attempt_tcp(check, timeout)
+    return _attempt_script(check, timeout, env=env)
+
+
+def _stable(check, sleep, clock, env, watch, detail):
+    """After the first success: ``stable_successes`` in a row spanning ``stable_period`` seconds, the
+    ``watch`` (Docker's own health state, ...) clean at each. Return ``(success, detail, count)``."""
+    need, period = check.get("stable_successes") or 1, check.get("stable_period") or 0
+    problem = watch() if watch else None
+    if problem:
+        return False, problem, 1
+    count, since = 1, clock()
+    interval = max(period / (need - 1) if need > 1 else period, 0.05)
+    while count < need or clock() - since < period:
+        sleep(interval)
+        ok, last = _attempt(check, check["timeout"], env)
+        problem = watch() if (ok and watch) else None
+        if not ok or problem:
+            return False, "unhealthy again after %d consecutive success(es) in %.1fs: %s" % (
+                count, clock() - since, problem or last), count
+        count += 1
+    if need > 1 or period > 0:
+        detail += " (%d consecutive successes over %.1fs)" % (count, clock() - since)
+    return True, detail, count
+
+
+def run_check(check, sleep=time.sleep, clock=time.time, env=None, watch=None):
+    """Run one normalized check with retries, then its stability window; return its result dict (never raises
+    on failure). ``watch`` returns a problem (str) or None; it is asked at every success."""
     deadline = clock() + check["timeout"]
     tries = 0
     detail = ""
@@ -136,34 +171,33 @@ def run_check(check, sleep=time.sleep, clock=time.time, env=None):
     while True:
         remaining = deadline - clock()
         if remaining <= 0:
-            detail = (detail + "; " if detail else "") + "deadline of %ss reached" % check["timeout"]
+            detail = (detail + "; " if detail else "") + "deadline of %ss reached" % ("%g" % check["timeout"])
             break
         tries += 1
         attempt_start = clock()
-        if check["type"] == "http":
-            success, detail = _attempt_http(check, remaining)
-        elif check["type"] == "tcp":
-            success, detail = _attempt_tcp(check, remaining)
-        else:
-            success, detail = _attempt_script(check, remaining, env=env)
+        success, detail = _attempt(check, remaining, env)
         response_time = round(clock() - attempt_start, 4)
         if success or tries > check["retries"]:
             break
         if clock() + check["delay"] >= deadline:
             sleep(max(0.0, deadline - clock()))
-            detail += "; deadline of %ss reached" % check["timeout"]
+            detail += "; deadline of %ss reached" % ("%g" % check["timeout"])
             break
         sleep(check["delay"])
+    consecutive = 0
+    if success:
+        success, detail, consecutive = _stable(check, sleep, clock, env, watch, detail)
     return dict(success=success, check_type=check["type"], target=target_of(check), response_time=response_time,
-                retry_count=max(0, tries - 1), attempts=tries, detail=detail, elapsed=round(clock() - started, 3),
-                timed_out=not success and "deadline of" in detail)
+                retry_count=max(0, tries - 1), attempts=tries + max(0, consecutive - 1), detail=detail,
+                elapsed=round(clock() - started, 3), timed_out=not success and "deadline of" in detail,
+                consecutive_successes=consecutive)
 
 
-def run_checks(checks, sleep=time.sleep, clock=time.time, env=None):
+def run_checks(checks, sleep=time.sleep, clock=time.time, env=None, watch=None):
     """Run normalized checks in order; stop at the first failure. Return ``(ok, results)``."""
     results = []
     for check in checks:
-        result = run_check(check, sleep=sleep, clock=clock, env=env)
+        result = run_check(check, sleep=sleep, clock=clock, env=env, watch=watch)
         results.append(result)
         if not result["success"]:
             return False, results

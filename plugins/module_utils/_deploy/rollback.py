@@ -21,6 +21,7 @@ import os
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import CHECK_OPTIONS
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import Deployment, StepFailed
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import switch_link
@@ -28,7 +29,8 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import 
 ROLLBACK_OPTIONS = dict(
     app=dict(type="str", required=True),
     deploy_id=dict(type="str"),
-    health_checks=dict(type="list", elements="dict", default=[]),
+    force=dict(type="bool", default=False),
+    health_checks=dict(type="list", elements="dict", default=[], options=CHECK_OPTIONS),
     start_command=dict(type="str"),
     secret_env=dict(type="dict", default={}, no_log=True),
     env=dict(type="dict", default={}),
@@ -51,7 +53,7 @@ class RollbackDeployment(Deployment):
     command_type = "rollback"
 
     def __init__(self, params, check_mode=False, store=None, client=None):
-        params = dict(params, force=False, rollback=True)
+        params = dict(params, rollback=True)
         super().__init__(params, check_mode, store)
         self._client = client
         self.subject = None  # the record rolled back
@@ -67,6 +69,14 @@ class RollbackDeployment(Deployment):
             if not subject:
                 raise DeployError("no deploy %s of %s in the records" % (self.params["deploy_id"], self.app))
             self.subject = subject[0]
+            current = active[-1] if active else None
+            if (not self.subject.get("rolled_back_by") and current is not self.subject and not self.params.get("force")):
+                current = current or {}
+                raise DeployError(
+                    "deploy %s is not the current deploy of %s (the current one is %s, version %s): roll that back first,"
+                    " or set force=true" % (self.params["deploy_id"], self.app, current.get("deploy_id"),
+                                            current.get("effective_version")),
+                    details=dict(current_deploy_id=current.get("deploy_id")))
         elif active:
             self.subject = active[-1]
         else:
@@ -85,7 +95,12 @@ class RollbackDeployment(Deployment):
     def target_version(self):
         return self.target.get("effective_version") if self.target else None
 
+    def new_deploy_id(self):
+        return None  # a rollback always gets its own id; O(deploy_id) names the deploy it undoes
+
     def up_to_date(self):
+        if self.subject.get("rolled_back_by"):
+            return True
         current = _active(self.store.records(self.app))
         return bool(current and current[-1].get("effective_version") == self.target_version())
 
@@ -101,6 +116,7 @@ class RollbackDeployment(Deployment):
     def execute(self):
         details = self.tracker.record["details"]
         details.update(kind=self.kind, rollback_of=self.subject.get("deploy_id"), target_deploy_id=self.target.get("deploy_id"))
+        self.tracker.record["rollback_of"] = self.subject.get("deploy_id")
         self.update(st.ROLLING_BACK, 20, "rolling %s back from %s to %s" % (self.app, self.rollback_version(), self.target_version()))
         getattr(self, "_exec_" + self.kind)(details)
         self.update(st.ROLLING_BACK, 80, "%s is back on %s" % (self.app, self.target_version()))
@@ -118,19 +134,30 @@ class RollbackDeployment(Deployment):
             raise StepFailed("release %s is marked bad" % release)
         self.tar_dir = deploy_dir
         self.tar_before = os.path.basename(os.readlink(os.path.join(deploy_dir, "current")))
-        switch_link(os.path.join(deploy_dir, "current"), os.path.join("releases", release))
-        left = (meta["releases"].get(self.tar_before) or {})
+        if self.tar_before != release:
+            switch_link(os.path.join(deploy_dir, "current"), os.path.join("releases", release))
+        left = (meta["releases"].get(self.tar_before) or {}) if self.tar_before != release else {}
         if left:
             left["status"] = "bad"
             st.atomic_write(meta_path, json.dumps(meta, sort_keys=True, indent=1) + "\n")
         details.update(release=release, deploy_dir=deploy_dir, previous_release=self.tar_before)
         self._start(tdet.get("start_command"), deploy_dir)
 
-    def _start(self, recorded, cwd):
+    def script_env(self, version, deploy_dir=None):
+        env = dict(self.params.get("env") or {})
+        env.update(self.params.get("secret_env") or {})
+        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=version or "", DEPLOY_ID=self.tracker.deploy_id,
+                   DEPLOY_FAILED_VERSION=self.rollback_version() or "", DEPLOY_ROLLBACK_OF=self.subject.get("deploy_id"))
+        if deploy_dir:
+            env["DEPLOY_DIR"] = deploy_dir
+        return env
+
+    def _start(self, recorded, cwd, version=None):
         command = self.params.get("start_command") or recorded
         if command:
             check_script(command, what="start_command")
-            result = run_script(command, timeout=self.params["start_timeout"], cwd=cwd, env=self.params.get("env"))
+            result = run_script(command, timeout=self.params["start_timeout"], cwd=cwd,
+                                env=self.script_env(version or self.target_version(), cwd))
             self.tracker.log(result.stdout + result.stderr)
             if not result.ok:
                 raise StepFailed("start command exited %s" % result.rc, st.TIMEOUT if result.timed_out else st.FAILED)
@@ -140,11 +167,7 @@ class RollbackDeployment(Deployment):
         if not script:
             raise StepFailed("no rollback_script was recorded for %s" % self.subject.get("deploy_id"))
         check_script(script, what="rollback_script")
-        env = dict(self.params.get("env") or {})
-        env.update(self.params.get("secret_env") or {})
-        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=self.target_version(), DEPLOY_ID=self.tracker.deploy_id,
-                   DEPLOY_FAILED_VERSION=self.rollback_version())
-        result = run_script(script, timeout=self.params["timeout"], env=env,
+        result = run_script(script, timeout=self.params["timeout"], env=self.script_env(self.target_version()),
                             cwd=self.subject.get("details", {}).get("workdir"))
         self.tracker.log(result.stdout + result.stderr)
         if not result.ok:
@@ -196,7 +219,7 @@ class RollbackDeployment(Deployment):
         """The rollback itself failed: put back what ran before it."""
         if self.kind == "tar" and getattr(self, "tar_before", None):
             switch_link(os.path.join(self.tar_dir, "current"), os.path.join("releases", self.tar_before))
-            self._start(self.target.get("details", {}).get("start_command"), self.tar_dir)
+            self._start(self.target.get("details", {}).get("start_command"), self.tar_dir, self.tar_before)
         elif self.kind == "docker" and self.docker is not None and getattr(self, "live_before", None) is not None:
             helper = self.docker
             name = helper.name

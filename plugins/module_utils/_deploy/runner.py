@@ -18,7 +18,8 @@ import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import normalize_check, run_checks
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import CHECK_OPTIONS, normalize_check, run_checks
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import reap_abandoned
 
 # Options every deploy module has (documented in the opsforge.infra.deploy doc fragment).
 COMMON_OPTIONS = dict(
@@ -26,7 +27,7 @@ COMMON_OPTIONS = dict(
     version=dict(type="str"),
     deploy_id=dict(type="str"),
     force=dict(type="bool", default=False),
-    health_checks=dict(type="list", elements="dict", default=[]),
+    health_checks=dict(type="list", elements="dict", default=[], options=CHECK_OPTIONS),
     rollback=dict(type="bool", default=True),
     state_dir=dict(type="path", default=st.DEFAULT_STATE_DIR),
     keep_records=dict(type="int", default=st.DEFAULT_KEEP_RECORDS),
@@ -62,6 +63,9 @@ class Deployment:
     def validate(self):
         """Raise DeployError on bad input. Runs before anything changes."""
 
+    def new_deploy_id(self):
+        return self.params.get("deploy_id")
+
     def target_version(self):
         return self.params.get("version")
 
@@ -93,7 +97,18 @@ class Deployment:
     def default_health_port(self):
         return None
 
+    def health_watch(self):
+        """A callable asked at every success of a health check's stability window (None: nothing to watch)."""
+        return None
+
     # shared ------------------------------------------------------------------------------
+    def secret_values(self):
+        """Values masked wherever output goes (records, status file, events, results)."""
+        values = [v for v in (self.params.get("secret_env") or {}).values() if v is not None]
+        if self.params.get("registry_password"):
+            values.append(self.params["registry_password"])
+        return values
+
     def prepare_checks(self):
         self.checks = [normalize_check(c, self.default_health_port()) for c in (self.params.get("health_checks") or [])]
 
@@ -104,7 +119,7 @@ class Deployment:
         if not self.checks:
             return True, []
         self.update(st.HEALTH_CHECK, progress_from, "running %d health check(s) after %s" % (len(self.checks), label))
-        ok, results = run_checks(self.checks, env=self.health_env())
+        ok, results = run_checks(self.checks, env=self.health_env(), watch=self.health_watch())
         for result in results:
             result["phase"] = label
         self.tracker.record["health"].extend(results)
@@ -130,12 +145,15 @@ class Deployment:
         if self.check_mode:
             return dict(changed=True, msg="would deploy %s %s" % (self.app, self.target_version()),
                         deploy=self.plan(), diff=self.diff(True))
-        self.tracker = st.Tracker(self.store, self.app, self.command_type, deploy_id=self.params.get("deploy_id"),
-                                  version=self.target_version())
+        self.tracker = st.Tracker(self.store, self.app, self.command_type, deploy_id=self.new_deploy_id(),
+                                  version=self.target_version(), secrets=self.secret_values())
         lock = st.DeployLock(self.store, self.app, self.tracker.deploy_id, ttl=self.params.get("lock_ttl") or 3600,
                              wait=self.params.get("lock_wait") or 0)
         lock.acquire()
         try:
+            abandoned = reap_abandoned(self.store, self.app)
+            if abandoned is not None:
+                self.tracker.record["details"]["abandoned_before"] = abandoned["deploy_id"]
             self.tracker.record["previous_version"] = self.rollback_version()
             if lock.took_over is not None:
                 self.tracker.record["details"]["lock_taken_over_from"] = lock.took_over
@@ -178,8 +196,8 @@ class Deployment:
         msg = "deploy of %s %s failed (%s): %s" % (self.app, self.target_version(), failure.status, failure.message)
         if rb.get("performed"):
             msg += "; rollback to %s: %s" % (rb.get("target_version"), rb.get("status"))
-        raise DeployError(msg, details=dict(deploy=record, deploy_event=st.deploy_event(record), changed=True,
-                                            rolled_back=rb.get("status") == st.ROLLED_BACK))
+        raise DeployError(self.tracker.mask(msg), details=dict(
+            deploy=record, deploy_event=st.deploy_event(record), changed=True, rolled_back=rb.get("status") == st.ROLLED_BACK))
 
     def rollback(self):
         started = time.time()

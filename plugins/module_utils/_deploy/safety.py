@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
@@ -80,10 +81,60 @@ class CommandResult:
                     duration=round(self.duration, 3))
 
 
+# The reaper: a tiny process in its own session that holds the read end of a pipe whose write end only the
+# module holds. The module writes "d" when the script is done; end of file without it means the module died
+# (SIGKILL, OOM, lost connection), and the reaper kills the script's process group, so no script outlives it.
+REAPER = """
+import os, signal, sys, time
+group = int(sys.argv[1])
+if sys.stdin.buffer.read(1) != b"d":
+    for sig, pause in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 0)):
+        try:
+            os.killpg(group, sig)
+        except OSError:
+            break
+        end = time.time() + pause
+        while time.time() < end:
+            try:
+                os.killpg(group, 0)
+            except OSError:
+                sys.exit(0)
+            time.sleep(0.1)
+"""
+
+
+class _Reaper:
+    """Ties the process group ``pgid`` to the life of this process (see REAPER)."""
+
+    def __init__(self, pgid):
+        self.write_fd = None
+        try:
+            read_fd, self.write_fd = os.pipe()
+            try:
+                subprocess.Popen([sys.executable or "python3", "-c", REAPER, str(pgid)], stdin=read_fd,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            finally:
+                os.close(read_fd)
+        except OSError:
+            self.close(done=False)
+
+    def close(self, done=True):
+        if self.write_fd is None:
+            return
+        try:
+            if done:
+                os.write(self.write_fd, b"d")
+        except OSError:
+            pass
+        os.close(self.write_fd)
+        self.write_fd = None
+
+
 def run_script(script, timeout=600, env=None, cwd=None, run_as=None, shell="/bin/sh", args=None):
     """Run ``script`` text with ``shell`` (or ``args`` directly) in its own process group.
 
-    On timeout the whole group is killed; the result says ``timed_out``.
+    On timeout the whole group is killed; the result says ``timed_out``. When this process dies before the
+    script ended, a reaper kills the script's process group (the script never outlives its module).
     """
     full_env = dict(os.environ)
     full_env.update({k: str(v) for k, v in (env or {}).items()})
@@ -106,6 +157,7 @@ def run_script(script, timeout=600, env=None, cwd=None, run_as=None, shell="/bin
                                 cwd=cwd, env=full_env, preexec_fn=preexec, start_new_session=True)
     except OSError as exc:
         raise DeployError("cannot run %s: %s" % (cmd[0], exc), cause=exc)
+    reaper = _Reaper(proc.pid)
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -116,6 +168,8 @@ def run_script(script, timeout=600, env=None, cwd=None, run_as=None, shell="/bin
         except OSError:
             pass
         out, err = proc.communicate()
+    finally:
+        reaper.close(done=proc.returncode is not None)
     return CommandResult(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                          timed_out, time.time() - start)
 

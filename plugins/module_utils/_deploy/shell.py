@@ -63,7 +63,7 @@ class ShellDeployment(Deployment):
             raise DeployError("variables in both env and secret_env: %s" % ", ".join(sorted(overlap)))
 
     def secrets(self):
-        return [v for v in (self.params.get("secret_env") or {}).values() if v is not None]
+        return self.secret_values()
 
     def script_env(self, version, extra=None):
         env = dict(self.params.get("env") or {})

@@ -33,6 +33,7 @@ DEFAULT_STATE_DIR = "/var/lib/opsforge/deploy"
 DEFAULT_KEEP_RECORDS = 100
 LOG_CAP = 64 * 1024
 LOG_TAIL = 4 * 1024
+MASK = "********"
 
 # Statuses (issue #4). Common, then per deploy type, then rollback.
 PENDING = "pending"
@@ -51,10 +52,11 @@ STARTING = "starting"
 ROLLING_BACK = "rolling_back"
 ROLLED_BACK = "rolled_back"
 ROLLBACK_FAILED = "rollback_failed"
+ABANDONED = "abandoned"  # its module process died before it finished
 
 STATUSES = (PENDING, EXECUTING, SUCCESS, FAILED, TIMEOUT, SCRIPT_RUNNING, HEALTH_CHECK, UPLOADING, EXTRACTING,
-            INSTALLING, PULLING, STOPPING, STARTING, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED)
-FINAL_STATUSES = (SUCCESS, FAILED, TIMEOUT)
+            INSTALLING, PULLING, STOPPING, STARTING, ROLLING_BACK, ROLLED_BACK, ROLLBACK_FAILED, ABANDONED)
+FINAL_STATUSES = (SUCCESS, FAILED, TIMEOUT, ABANDONED)
 
 _APP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -314,10 +316,38 @@ class DeployLock:
         return False
 
 
-class Tracker:
-    """Moves one deploy through its stages: every change goes to the status file and the history."""
+def mask(text, secrets):
+    """``text`` with every secret value (3 characters or more) replaced by ``********``."""
+    if not text or not secrets:
+        return text
+    for value in sorted((str(v) for v in secrets if v is not None), key=len, reverse=True):
+        if len(value) >= 3:
+            text = text.replace(value, MASK)
+    return text
 
-    def __init__(self, store, app, command_type, deploy_id=None, version=None, clock=time.time):
+
+def mask_data(data, secrets):
+    """A copy of a JSON-like structure with every string masked."""
+    if not secrets:
+        return data
+    if isinstance(data, dict):
+        return dict((k, mask_data(v, secrets)) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return [mask_data(v, secrets) for v in data]
+    if isinstance(data, str):
+        return mask(data, secrets)
+    return data
+
+
+class Tracker:
+    """Moves one deploy through its stages: every change goes to the status file and the history.
+
+    Everything that reaches the status file, the record, the events and the result passes through
+    :meth:`mask` (the one masking path): logs, messages, errors and details.
+    """
+
+    def __init__(self, store, app, command_type, deploy_id=None, version=None, clock=time.time, secrets=()):
+        self.secrets = [str(v) for v in (secrets or ()) if v is not None]
         self.store = store
         self.app = app
         self.command_type = command_type
@@ -332,7 +362,11 @@ class Tracker:
         )
         self.logs = []
 
+    def mask(self, text):
+        return mask(text, self.secrets)
+
     def log(self, text):
+        text = self.mask(text)
         if text:
             self.logs.append(text if text.endswith("\n") else text + "\n")
 
@@ -345,6 +379,7 @@ class Tracker:
         if progress is not None:
             self.record["progress"] = int(progress)
         self.record["status"] = status
+        message = self.mask(message)
         entry = dict(status=status, stage=stage or status, progress=self.record["progress"], message=message,
                      timestamp=isoformat())
         self.record["history"].append(entry)
@@ -354,14 +389,17 @@ class Tracker:
     def write_status(self, stage, message, finished=False):
         self.store.write_status(self.app, dict(
             deploy_id=self.deploy_id, app=self.app, command_type=self.command_type, status=self.record["status"],
-            progress=self.record["progress"], stage=stage, message=message, logs_tail=self.logs_text()[-LOG_TAIL:],
-            timestamp=isoformat(), version=self.record["version"], finished=finished, pid=os.getpid()))
+            progress=self.record["progress"], stage=stage, message=self.mask(message), logs_tail=self.logs_text()[-LOG_TAIL:],
+            timestamp=isoformat(), version=self.record["version"], finished=finished, pid=os.getpid(),
+            host=self.record["host"], started=self.record["started"], user=self.record["user"],
+            history=self.record["history"]))
 
     def finish(self, status, effective_version=None, error=None, message=""):
         self.record["finished"] = isoformat()
         self.record["duration"] = round(self.clock() - self.started_epoch, 3)
         self.record["success"] = status == SUCCESS
         self.record["effective_version"] = effective_version
+        error, message = self.mask(error), self.mask(message)
         self.record["error"] = error
         self.record["logs"] = self.logs_text()
         if status == SUCCESS:
@@ -369,6 +407,7 @@ class Tracker:
         self.record["status"] = status
         self.record["history"].append(dict(status=status, stage=status, progress=self.record["progress"],
                                            message=message or (error or ""), timestamp=isoformat()))
+        self.record = mask_data(self.record, self.secrets)
         self.write_status(status, message or (error or ""), finished=True)
         self.store.add_record(self.record)
         return self.record
@@ -382,6 +421,6 @@ def deploy_event(record, deploy_type=None):
         success=bool(record.get("success")), version=record.get("version"),
         result=dict(effective_version=record.get("effective_version"), rollback=record.get("rollback"),
                     health=record.get("health")),
-        error=record.get("error"), duration=record.get("duration"), timestamp=record.get("finished") or isoformat(),
+        error=record.get("error"), duration=record.get("duration"), rollback_of=record.get("rollback_of"), timestamp=record.get("finished") or isoformat(),
         history=record.get("history", []),
     )

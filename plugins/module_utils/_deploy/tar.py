@@ -20,21 +20,19 @@ Layout::
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
 import os
-import posixpath
 import queue
 import re
 import shutil
 import sys
-import tarfile
 import threading
 
 from ansible.module_utils.six.moves import shlex_quote
 
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy import extract
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
@@ -60,6 +58,7 @@ TAR_OPTIONS.update(
     secret_env=dict(type="dict", default={}, no_log=True),
     run_as=dict(type="str"),
     allow_dangerous=dict(type="bool", default=False),
+    shared_paths=dict(type="list", elements="str", default=[]),
     package_sha256=dict(type="str"),
     package_size=dict(type="int"),
     chunk_sha256=dict(type="list", elements="str"),
@@ -177,51 +176,6 @@ class ChainReader(io.RawIOBase):
             self._handle.close()
             self._handle = None
         super().close()
-
-
-class _ReleaseTarFile(tarfile.TarFile):
-    """A TarFile that copies regular files of an uncompressed package straight from the chunk
-    files with ``os.copy_file_range`` (in the kernel, no copy through Python). Compressed
-    packages, sparse members and kernels without that call go through tarfile's own copy."""
-
-    def makefile(self, tarinfo, targetpath):
-        reader = self.fileobj
-        copy = getattr(os, "copy_file_range", None)
-        if copy is None or not isinstance(reader, ChainReader) or tarinfo.sparse is not None:
-            return super().makefile(tarinfo, targetpath)
-        try:
-            with open(targetpath, "wb") as out:
-                _copy_range(copy, reader, tarinfo.offset_data, tarinfo.size, out.fileno())
-        except OSError as exc:
-            if exc.errno not in _NO_KERNEL_COPY:
-                raise
-            return super().makefile(tarinfo, targetpath)  # this filesystem pair cannot: copy in Python
-        return None
-
-
-_NO_KERNEL_COPY = (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM)
-
-
-def _copy_range(copy, reader, offset, size, dest_fd):
-    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd``."""
-    for start, length, path in reader.parts:
-        if size <= 0:
-            break
-        if offset >= start + length:
-            continue
-        step = min(size, start + length - offset)
-        with open(path, "rb") as src:
-            at, left = offset - start, step
-            while left:
-                done = copy(src.fileno(), dest_fd, left, at)
-                if not done:
-                    raise tarfile.ReadError("unexpected end of data")
-                at += done
-                left -= done
-        offset += step
-        size -= step
-    if size > 0:
-        raise tarfile.ReadError("unexpected end of data")
 
 
 def chunk_name(index):
@@ -351,78 +305,14 @@ def assemble(upload_dir, chunk_hashes, sha256, dest):
     os.rename(dest + ".part", dest)
 
 
-def check_members(tar):
-    """Return the members to extract; raise DeployError naming every unsafe one (nothing is extracted)."""
-    refused = []
-    members = tar.getmembers()
-    names = set()
-    for member in members:
-        name = member.name
-        norm = posixpath.normpath(name)
-        if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-            refused.append("%s: absolute path" % name)
-            continue
-        if norm == ".." or norm.startswith("../") or "/../" in "/%s/" % name:
-            refused.append("%s: '..' in the path" % name)
-            continue
-        if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
-            refused.append("%s: device or fifo" % name)
-            continue
-        if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
-            refused.append("%s: unsupported member type" % name)
-            continue
-        if member.issym():
-            target = member.linkname
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(norm), target))
-            if target.startswith("/") or resolved == ".." or resolved.startswith("../"):
-                refused.append("%s: symlink to %s escapes the release" % (name, target))
-                continue
-        if member.islnk():
-            target = posixpath.normpath(member.linkname)
-            if member.linkname.startswith("/") or target == ".." or target.startswith("../"):
-                refused.append("%s: hard link to %s escapes the release" % (name, member.linkname))
-                continue
-        names.add(norm)
-    if refused:
-        raise DeployError("the package has unsafe members, nothing was extracted: %s" % "; ".join(refused[:20]),
-                          details=dict(refused_members=refused))
-    # Links pointing through other links could still escape: refuse symlinked parent dirs of members.
-    links = set(posixpath.normpath(m.name) for m in members if m.issym())
-    for member in members:
-        parts = posixpath.normpath(member.name).split("/")
-        for depth in range(1, len(parts)):
-            if "/".join(parts[:depth]) in links:
-                raise DeployError("the package has unsafe members, nothing was extracted: %s: a parent is a symlink"
-                                  % member.name, details=dict(refused_members=[member.name]))
-    return members
-
-
 def safe_extract(package, dest):
-    """Extract ``package`` (a path or a list of chunk paths) into the new directory ``dest`` after checking every member."""
+    """Extract ``package`` (a path or a list of chunk paths) into the new directory ``dest`` (see extract.py)."""
     reader = ChainReader(package) if isinstance(package, list) else None
     try:
-        with _ReleaseTarFile.open(package if reader is None else None, "r:*", fileobj=reader, copybufsize=4 * BUF) as tar:
-            members = check_members(tar)
-            tmp = dest + ".extracting"
-            if os.path.exists(tmp):
-                shutil.rmtree(tmp)
-            os.makedirs(tmp)
-            for member in members:
-                member.mode &= 0o7777 & ~0o6000  # no setuid/setgid
-                member.uid = member.gid = 0
-                member.uname = member.gname = "root"
-            try:
-                tar.extractall(tmp, members=members, filter="fully_trusted")  # members were checked above
-            except TypeError:  # Python < 3.12 without the filter argument
-                tar.extractall(tmp, members=members)  # nosec - members were checked above
-    except tarfile.TarError as exc:
-        shutil.rmtree(dest + ".extracting", ignore_errors=True)
-        raise DeployError("cannot read the package: %s" % exc, cause=exc)
+        return extract.safe_extract(package if reader is None else None, dest, fileobj=reader)
     finally:
         if reader is not None:
             reader.close()
-    os.rename(tmp, dest)
-    return len(members)
 
 
 def switch_link(link, target):
@@ -469,6 +359,7 @@ class TarDeployment(Deployment):
             check_script(params.get(key), params.get("allow_dangerous"), key)
         if params.get("run_as"):
             user_ids(params["run_as"])
+        extract.check_shared_paths(params.get("shared_paths"))
         self.check_current_conflict()
 
     def read_meta(self):
@@ -532,10 +423,10 @@ class TarDeployment(Deployment):
         return out
 
     # stages -------------------------------------------------------------------------------
-    def env(self, extra=None):
+    def env(self, extra=None, version=None):
         env = dict(self.params.get("env") or {})
         env.update(self.params.get("secret_env") or {})
-        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=self.target_version(), DEPLOY_ID=self.tracker.deploy_id,
+        env.update(DEPLOY_APP=self.app, DEPLOY_VERSION=version or self.target_version(), DEPLOY_ID=self.tracker.deploy_id,
                    DEPLOY_DIR=self.deploy_dir, DEPLOY_PREVIOUS_VERSION=self.target or "")
         env.update(extra or {})
         return env
@@ -592,6 +483,10 @@ class TarDeployment(Deployment):
             raise StepFailed(exc.msg)
         self.extracted = True
         details["files"] = count
+        try:
+            details["shared_paths"] = extract.link_shared_paths(self.deploy_dir, release_dir, params.get("shared_paths"))
+        except (DeployError, OSError) as exc:
+            raise StepFailed("cannot link shared_paths: %s" % getattr(exc, "msg", exc))
         self.update(st.EXTRACTING, 60, "%d member(s) extracted" % count)
         shutil.rmtree(upload_dir, ignore_errors=True)
         script = params.get("install_script")
@@ -605,9 +500,11 @@ class TarDeployment(Deployment):
         self.start()
         self.update(st.INSTALLING, 90, "release %s is current" % release)
 
-    def start(self):
+    def start(self, version=None):
+        """Run start_command; ``version`` is the release started (E(DEPLOY_VERSION)), default the one deployed."""
         if self.params.get("start_command"):
-            self.run_step("start_command", self.params["start_command"], self.params["start_timeout"], self.deploy_dir, self.env())
+            self.run_step("start_command", self.params["start_command"], self.params["start_timeout"], self.deploy_dir,
+                          self.env(dict(DEPLOY_FAILED_VERSION=self.target_version()) if version else None, version))
 
     def can_roll_back(self):
         return self.target is not None
@@ -622,8 +519,11 @@ class TarDeployment(Deployment):
     def do_rollback(self):
         if not self.target:
             raise StepFailed("no previous good release of %s to roll back to" % self.app)
+        if self.current_release() == self.target:
+            # The deploy failed before current moved: the app never changed, nothing to switch or restart.
+            return dict(method="current unchanged", release=self.target)
         switch_link(self.current_link, os.path.join("releases", self.target))
-        self.start()
+        self.start(self.target)
         return dict(method="switched current", release=self.target)
 
     def prune(self):

@@ -175,3 +175,34 @@ def test_health_defaults_match_issue():
 def test_health_bad_input(check, msg):
     with pytest.raises(DeployError, match=msg):
         normalize_check(check)
+
+
+def test_stability_window_fails_an_app_that_turns_unhealthy():
+    """200, 200, then 500: the first success is not enough when three in a row are asked for."""
+    with Server(status=lambda n: 200 if n <= 2 else 500) as srv:
+        check = normalize_check(dict(port=srv.port, retries=0, delay=0, timeout=5, stable_successes=4, stable_period=0.3))
+        result = run_check(check)
+    assert result["success"] is False and "HTTP 500" in result["detail"]
+    assert "after 2 consecutive success" in result["detail"] and len(srv.requests) == 3
+
+
+def test_stability_window_passes_a_steady_app():
+    with Server(status=200) as srv:
+        check = normalize_check(dict(port=srv.port, retries=0, delay=0, timeout=5, stable_successes=3, stable_period=0.4))
+        result = run_check(check)
+    assert result["success"] and result["consecutive_successes"] >= 3 and result["elapsed"] >= 0.4
+    assert len(srv.requests) == result["consecutive_successes"]
+
+
+def test_stability_window_watches_more_than_http():
+    """A watcher (Docker's own health state) that reports a problem inside the window fails the check."""
+    seen = []
+
+    def watch():
+        seen.append(1)
+        return "container web-new is unhealthy (Docker HEALTHCHECK)" if len(seen) >= 2 else None
+
+    with Server(status=200) as srv:
+        check = normalize_check(dict(port=srv.port, retries=0, delay=0, timeout=5, stable_successes=5, stable_period=0.2))
+        result = run_check(check, watch=watch)
+    assert result["success"] is False and "Docker HEALTHCHECK" in result["detail"]

@@ -351,3 +351,33 @@ def test_truncated_uncompressed_package_fails_clearly(tmp_path):
     with pytest.raises(DeployError, match="cannot read the package"):
         safe_extract(paths, str(tmp_path / "r"))
     assert sorted(os.listdir(str(tmp_path))) == ["cut.tar", "p.tar", "s"]  # no release, no staging left
+
+
+def test_shared_paths_survive_releases(tar_run):
+    r = tar_run
+    with pytest.raises(DeployError, match="shared_paths"):
+        r.deploy("1", r.release("1"), shared_paths=["../data"])
+    assert not os.path.exists(r.deploy_dir)
+    r.deploy("1", r.release("1"), shared_paths=["data"])
+    with open(os.path.join(r.deploy_dir, "current", "data", "db"), "w") as handle:
+        handle.write("kept")
+    r.deploy("2", r.release("2"), shared_paths=["data"])
+    assert os.readlink(os.path.join(r.deploy_dir, "releases", "2", "data")) == "../../shared/data"
+    assert open(os.path.join(r.deploy_dir, "current", "data", "db")).read() == "kept"
+
+
+def test_tar_rollback_starts_the_version_rolled_back_to_and_keeps_current_when_unchanged(tar_run):
+    r = tar_run
+    start = 'echo "$DEPLOY_VERSION" >> "$DEPLOY_DIR/starts.log"'
+    starts = os.path.join(r.deploy_dir, "starts.log")
+    r.deploy("1", r.release("1"), start_command=start)
+    with pytest.raises(DeployError):
+        r.deploy("2", r.release("2", healthy=False), start_command=start)  # switched, unhealthy, rolled back
+    assert open(starts).read().split() == ["1", "2", "1"] and r.current() == "version=1"
+    link = os.lstat(os.path.join(r.deploy_dir, "current"))
+    with pytest.raises(DeployError) as err:
+        r.deploy("3", r.release("3", install="exit 3"), start_command=start)  # failed before the switch
+    assert err.value.details["deploy"]["rollback"]["status"] == "rolled_back"
+    again = os.lstat(os.path.join(r.deploy_dir, "current"))
+    assert (again.st_ino, again.st_mtime_ns) == (link.st_ino, link.st_mtime_ns)  # current not re-created
+    assert open(starts).read().split() == ["1", "2", "1"]  # nothing to restart: the app never changed

@@ -1,0 +1,141 @@
+# Copyright (c) opsforge.infra contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Live deploy progress as an AWX user sees it: the playbook runs through ansible-runner (what AWX runs every
+job with), its event stream is recorded with arrival times, and a webhook sink on 127.0.0.1 records when
+each status event arrived. Each stage must be seen in both within a second of happening, while the deploy
+runs, for a synchronous task and for an ``async`` one alike."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+import ansible_runner
+import pytest
+
+from lab import INVENTORY, ansible_env
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit", "plugins", "module_utils"))
+from deploy_helpers import Server  # noqa: E402
+
+APP = "opsforge-deploy-test-live"
+STATE_DIR = "/var/lib/opsforge-deploy-test/live"
+SINK_PORT = 18140
+
+PLAY = """
+- name: Live progress
+  hosts: deploy_host
+  gather_facts: false
+  tasks:
+    - name: Deploy
+      opsforge.infra.deploy_shell:
+        app: %(app)s
+        version: "{{ version }}"
+        state_dir: %(state)s
+        script: "sleep 1.5; echo deployed"
+        health_checks:
+          - type: script
+            script: "sleep 1.5"
+            retries: 0
+      register: result
+      %(async)s
+"""
+
+
+def sh(cmd):
+    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=False)
+
+
+def epoch(stamp):
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+@pytest.fixture
+def clean(lab):
+    sh("rm -rf %s" % STATE_DIR)
+    yield
+    sh("rm -rf %s" % STATE_DIR)
+
+
+def run_through_runner(tmp_path, version, async_line, hook_url, play=PLAY):
+    book = tmp_path / "project" / "live.yml"
+    book.parent.mkdir(parents=True, exist_ok=True)
+    book.write_text(play % {"app": APP, "state": STATE_DIR, "async": async_line})
+    seen = []
+
+    def handler(event):
+        seen.append((time.time(), event))
+        return True
+
+    env = ansible_env(dict(ANSIBLE_CALLBACKS_ENABLED="opsforge.infra.deploy_events",
+                           OPSFORGE_DEPLOY_EVENTS_WEBHOOK_URL=hook_url, OPSFORGE_DEPLOY_EVENTS_FILE=str(tmp_path / "ev.jsonl")))
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = env["PATH"]
+    try:
+        run = ansible_runner.run(private_data_dir=str(tmp_path), playbook=str(book), inventory=INVENTORY,
+                                 envvars=dict((k, v) for k, v in env.items() if k.startswith(("ANSIBLE_", "OPSFORGE_"))),
+                                 extravars=dict(version=version), event_handler=handler, quiet=True)
+    finally:
+        os.environ["PATH"] = old_path
+    assert run.rc == 0, "\n".join(e.get("stdout", "") for _t, e in seen)
+    return seen
+
+
+@pytest.mark.parametrize("async_line", ["", "async: 60\n      poll: 1"], ids=["sync", "async"])
+def test_each_stage_is_seen_live_at_the_sink_and_in_the_job_output(clean, tmp_path, async_line):
+    with Server(port=SINK_PORT) as sink:
+        arrivals = []
+        sink.status = lambda n: arrivals.append(time.time()) or 200
+        seen = run_through_runner(tmp_path, "1", async_line, sink.url + "/deploys")
+        posted = [(arrivals[i], json.loads(req["body"])) for i, req in enumerate(sink.requests)]
+    done = [t for t, e in seen if e.get("event") in ("runner_on_ok", "runner_on_async_ok") and e.get("event_data", {}).get("task") == "Deploy"]
+    assert done, "no result event for the deploy task"
+    status = [(t, e) for t, e in posted if e["event"] == "status"]
+    stages = [e["status"] for _t, e in status]
+    assert stages[:3] == ["pending", "executing", "script_running"] and "health_check" in stages, stages
+    for arrived, event in status:
+        late = arrived - epoch(event["timestamp"])
+        assert late < 1.0, "%s arrived at the sink %.2fs after it happened" % (event["status"], late)
+    assert [e["event"] for _t, e in posted].count("final") == 1
+    assert len(set((e["status"], e["timestamp"]) for _t, e in status)) == len(status), "an event was sent twice: %s" % stages
+    # The job output (ansible-runner events) shows each stage with its progress while the task runs.
+    lines = [(t, e.get("stdout", "")) for t, e in seen]
+    for _arrived, event in status:
+        needle = "%s %s%%" % (event["status"], event["progress"])
+        shown = [t for t, text in lines if "opsforge deploy [deploy_host]" in text and needle in text]
+        assert shown, "%s never showed in the job output" % needle
+        assert shown[0] - epoch(event["timestamp"]) < 1.0, "%s showed %.2fs late" % (needle, shown[0] - epoch(event["timestamp"]))
+        if (event["status"], event["progress"]) == ("script_running", 10):
+            assert shown[0] < done[0] - 2.0  # while the deploy ran (3 s of script and check), not in a burst after it
+
+
+DETACHED = PLAY + """
+    - name: Follow it
+      opsforge.infra.deploy_status:
+        app: %(app)s
+        state_dir: %(state)s
+        wait: true
+        wait_timeout: 60
+"""
+
+
+def test_async_poll_0_is_followed_live_by_deploy_status(clean, tmp_path):
+    """The documented AWX pattern (async, poll: 0, then deploy_status): every stage reaches the sink once,
+    those after the follow-up task started within a second, and the final event too."""
+    with Server(port=SINK_PORT) as sink:
+        arrivals = []
+        sink.status = lambda n: arrivals.append(time.time()) or 200
+        seen = run_through_runner(tmp_path, "2", "async: 60\n      poll: 0", sink.url + "/deploys", play=DETACHED)
+        posted = [(arrivals[i], json.loads(req["body"])) for i, req in enumerate(sink.requests)]
+    follow = [t for t, e in seen if e.get("event") == "playbook_on_task_start" and e.get("event_data", {}).get("task") == "Follow it"]
+    status = [(t, e) for t, e in posted if e["event"] == "status"]
+    assert [e["status"] for _t, e in status][-1] == "success" and [e["event"] for _t, e in posted].count("final") == 1
+    assert len(set((e["status"], e["timestamp"]) for _t, e in status)) == len(status)
+    for arrived, event in status:
+        if epoch(event["timestamp"]) > follow[0] + 0.5:
+            assert arrived - epoch(event["timestamp"]) < 1.0, event
