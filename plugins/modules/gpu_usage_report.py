@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gpu_usage_report
 short_description: Meter GPU environment usage into a SQLite ledger and render monthly invoices
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the lifecycle annotation (C(opsforge.io/lifecycle)) of every environment, and the lifecycles of deleted
     environments from the workspaces' C(opsforge-lifecycle-archive) ConfigMaps, with two list calls.
