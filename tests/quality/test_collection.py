@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -28,12 +29,18 @@ GROUP_RULES = [
     ("fc_", "aliyun"),
     ("ram_", "aliyun"),
     ("deploy_", "deploy"),
-    ("health_check", "deploy"),
-    ("docker_monitor_info", "deploy"),
+    ("release_ledger", "panel"),
+    ("panel_status_info", "panel"),
 ]
+# A group's members must share the options set through it (tests/quality/test_action_groups.py).
 UNGROUPED = {
     "nvidia_gpu_facts": "runs on a GPU host, talks to no API with shared credentials",
     "notify": "webhook sender used by every family; it has no credentials to share",
+    "health_check": "probes a URL, port or script; shares no option with the deploy modules (no state_dir)",
+    "docker_monitor_info": "reads a Docker engine; shares no option with the deploy modules (no state_dir)",
+    "nginx_site_config": "shares no option with the panel ledger modules (no root)",
+    "panel_certificate_info": "shares no option with the panel ledger modules (no root)",
+    "systemd_unit_file": "shares no option with the panel ledger modules (no root)",
 }
 
 
@@ -66,7 +73,7 @@ def test_groups_extend_the_amazon_and_kubernetes_groups():
     extends = {g: [e for m in v if isinstance(m, dict) for e in m.get("metadata", {}).get("extend_group", [])] for g, v in groups.items()}
     assert extends["lightsail"] == ["amazon.aws.aws"]
     assert extends["k8s"] == ["kubernetes.core.k8s"]
-    assert {"lightsail", "k8s", "aliyun", "deploy"} <= set(groups)
+    assert {"lightsail", "k8s", "aliyun", "deploy", "panel"} <= set(groups)
 
 
 @pytest.mark.parametrize("name", modules())
@@ -134,3 +141,34 @@ def test_galaxy_build_leaves_out_what_is_not_the_collection(tmp_path):
     assert {"MANIFEST.json", "FILES.json", "README.md", "meta", "plugins"} <= top
     assert "plugins/modules/lightsail_instance.py" in names
     assert not [n for n in names if "__pycache__" in n]
+
+
+def module_attributes():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    proc = subprocess.run([os.path.join(BIN, "ansible-doc"), "--metadata-dump", "--no-fail-on-errors", "-t", "module", "opsforge.infra"],
+                          capture_output=True, text=True, env=env, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    dump = json.loads(proc.stdout)["all"]["module"]
+    return {n.split(".")[-1]: {k: v.get("support") for k, v in d["doc"].get("attributes", {}).items()} for n, d in dump.items()}
+
+
+def readme_line(prefix):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        lines = [line for line in handle if line.startswith("- %s" % prefix)]
+    assert len(lines) == 1, "README.md needs one line starting with '- %s'" % prefix
+    return lines[0]
+
+
+def test_readme_says_what_the_module_attributes_say():
+    """The README's check mode / diff / idempotence claims match every module's attributes."""
+    attrs = module_attributes()
+    assert {n for n, a in attrs.items() if a.get("check_mode") != "full"} == set()
+    assert "every module." in readme_line("Check mode:")
+    named = lambda line: set(re.findall(r"`([a-z0-9_]+)`", line))  # noqa: E731
+    no_diff = {n for n, a in attrs.items() if a.get("diff_mode") == "none"}
+    diff_line = readme_line("Diff mode:")
+    assert named(diff_line) == {n for n in no_diff if not n.endswith("_info")} | {"_info"}, diff_line
+    idem = readme_line("Idempotent")
+    assert {n for n, a in attrs.items() if a.get("idempotent") == "none"} == {"notify"} and "except `notify`" in idem
+    partial = {n for n, a in attrs.items() if a.get("idempotent") == "partial"}
+    assert named(idem) - {"notify", "changed=0"} == partial, idem
