@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import threading
+import zipfile
 
 import pytest
 
@@ -176,3 +177,34 @@ def test_smoke_playbook_twice_from_outside_the_repository(installed):
     assert len(Sink.received) == 1 and "smoke deployed" in json.dumps(Sink.received[0])
     assert (work / "state" / "version").read_text().strip() == "1"
     assert list((work / "state" / "releases").rglob("*")), "release_ledger wrote nothing"
+
+
+def test_camera_backend_role_builds_its_packages_from_the_installed_copy(installed, tmp_path):
+    """No checkout, no Makefile: the role packages the function sources that the collection ships
+    (its packages step; tests/unit/plugins/modules/test_fc_camera_backend_role.py deploys packages)."""
+    vbin, env, work, collections = installed
+    book = tmp_path / "camera.yml"
+    book.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                    "    - {name: packages, ansible.builtin.include_role: {name: opsforge.infra.camera_backend, tasks_from: packages}}\n")
+    extra = {"camera_backend_package_dir": str(tmp_path / "fc"), "camera_backend_package_build_options": ["--no-deps"],
+             "ansible_python_interpreter": os.path.join(vbin, "python")}
+    out = sh([os.path.join(vbin, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book), "-e", json.dumps(extra)], work, env)
+    assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=1\s+unreachable=0\s+failed=0", out), out[-3000:]
+    with open(collections / "ansible_collections" / "opsforge" / "infra" / "fc_functions" / "functions.json", encoding="utf-8") as handle:
+        functions = sorted(json.load(handle)["functions"])
+    assert sorted(p.stem for p in (tmp_path / "fc").glob("*.zip")) == functions
+    for name in functions:
+        with zipfile.ZipFile(tmp_path / "fc" / ("%s.zip" % name)) as archive:
+            assert {"index.py", "camera_common/__init__.py"} <= set(archive.namelist())
+    out = sh([os.path.join(vbin, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book), "-e", json.dumps(extra)], work, env)
+    assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", out), out[-3000:]
+
+
+def test_panel_demo_reads_the_lab_from_outside_the_repository(installed, tmp_path):
+    vbin, env, work, _collections = installed
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "lab.env").write_text("LAB_PEBBLE_DIRECTORY=https://127.0.0.1:14000/dir\nLAB_REGISTRY=127.0.0.1:5000\n")
+    out = sh([os.path.join(vbin, "ansible-playbook"), "-i", "localhost,", "-c", "local", "--limit", "localhost", "opsforge.infra.demo_panel"],
+             work, dict(env, OPSFORGE_LAB_DIR=str(lab)))
+    assert re.search(r"localhost\s+:\s+ok=1\s+changed=0\s+unreachable=0\s+failed=0", out), out[-3000:]
