@@ -30,7 +30,7 @@ BIN = os.path.dirname(sys.executable)
 CONTROLLER_DISTRIBUTION = {"ansible", "ansible-core"}
 MANAGED_HOST_ONLY = {"nvidia-ml-py"}
 TEST_TOOLS = {"pytest", "moto", "hypothesis", "ruff", "yamllint", "ansible-lint", "kmock", "responses", "antsibull-changelog",
-              "antsibull-docs", "ansible-builder", "pytest-ansible", "kubernetes-validate", "python-hcl2"}
+              "antsibull-docs", "mistune", "ansible-builder", "pytest-ansible", "kubernetes-validate", "python-hcl2"}
 
 
 def parse_requirements(path):
