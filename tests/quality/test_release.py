@@ -92,6 +92,8 @@ def test_changelog_lints_with_a_fragment_added_after_the_release(tmp_path):
     tree.mkdir()
     shutil.copy(os.path.join(ROOT, "galaxy.yml"), tree / "galaxy.yml")
     shutil.copytree(os.path.join(ROOT, "changelogs"), tree / "changelogs")
+    # No plugins here and none new in this release: a plugin cache at the new version spares the scan.
+    (tree / "changelogs" / ".plugin-cache.yaml").write_text(yaml.safe_dump({"objects": {}, "plugins": {}, "version": galaxy()["version"]}))
     (tree / "changelogs" / "fragments" / "zz-later.yml").write_text("bugfixes:\n  - deploy_shell - a later fix (https://example.invalid/1).\n")
     proc = subprocess.run([os.path.join(BIN, "antsibull-changelog"), "lint"], cwd=tree, capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
