@@ -32,10 +32,11 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# Runtime (requirements.txt) and test tools (requirements-test.txt, which includes the first).
+$(VENV)/.installed: requirements.txt requirements-test.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
 	@touch $@
 
 tree:

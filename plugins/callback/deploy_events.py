@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: deploy_events
 type: notification
 short_description: Forward deploy status changes and results to a JSON-lines file and a signed webhook
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - For every task result that carries a C(deploy_event) (returned by M(opsforge.infra.deploy_shell),
     M(opsforge.infra.deploy_tar), M(opsforge.infra.deploy_docker) and M(opsforge.infra.deploy_rollback), also when they

@@ -53,7 +53,7 @@ options:
 notes:
   - The module writes every status change atomically to C(<state_dir>/status/<app>.json); follow a deploy run with
     C(async) and C(poll) set to 0 with M(opsforge.infra.deploy_status).
-  - The result key RV(deploy_event) is what the M(opsforge.infra.deploy_events) callback forwards.
+  - The result key RV(deploy_event) is what the P(opsforge.infra.deploy_events#callback) callback forwards.
 """
 
     # The health_checks option with its sub-options: deploy_shell, deploy_tar, deploy_docker, deploy_rollback.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: lightsail
 short_description: AWS Lightsail instances as inventory, from several regions and accounts
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the Lightsail instances of several regions (queried in parallel threads) and several accounts
     (AWS profiles or key pairs), with filters, a hostname preference, C(keyed_groups)/C(groups)/C(compose)

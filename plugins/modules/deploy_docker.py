@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_docker
 short_description: Deploy a container image with a health gate, automatic rollback and optional zero downtime behind nginx
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Pulls O(image) (registry authentication supported) and replaces the app's container, gated by the image's
     Docker C(HEALTHCHECK) and/or the O(health_checks).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_info
 short_description: List deploy records, or return one deploy's full history
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the deploy records kept under O(state_dir) by the deploy modules (one JSON line per deploy,
     rotated by count) and returns them filtered, newest first.

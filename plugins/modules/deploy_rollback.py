@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_rollback
 short_description: Roll a deploy back by record id, or an app back to its previous good version
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Finds, in the records kept by the deploy modules, the deploy to roll back (O(deploy_id), default the app's
     current good deploy) and the newest successful deploy before it with another version that was not rolled back.

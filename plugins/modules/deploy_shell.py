@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_shell
 short_description: Deploy an application with a shell script, health checks and automatic rollback
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Runs a deploy script on the host, then the health checks. When the script fails, times out or a health check
     fails, runs O(rollback_script) and the health checks again.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_status
 short_description: Read the live status of an application's deploy
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the status file that M(opsforge.infra.deploy_shell), M(opsforge.infra.deploy_tar) and
     M(opsforge.infra.deploy_docker) rewrite atomically at every stage change, so that a deploy started with

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: deploy_tar
 short_description: Deploy a tar.gz release with a resumable verified transfer, health checks and rollback
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - The action plugin hashes O(src) on the controller (sha256), asks the host which chunks of that package it
     already has, and sends only the missing ones (O(chunk_size) each, several at a time). An interrupted transfer

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: docker_monitor_info
 short_description: State, health log, restarts, CPU and memory of containers
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists containers (filtered by name and/or label) with their state, Docker health status and recent health
     log, restart count, and CPU percent and memory use from the stats API (one sample).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gpu_image
 short_description: Manage an image of the GPU platform's image catalogue
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Keeps one image of the catalogue that M(opsforge.infra.gpu_environment) environments reference with
     O(opsforge.infra.gpu_environment#module:catalogue_image) - a repository, its versions (tags), the default

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gpu_image_info
 short_description: List the GPU platform's image catalogue
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Lists the catalogue images made by M(opsforge.infra.gpu_image) that a workspace sees (its own and the
     platform's; its own win on equal names), or the platform catalogue alone when O(workspace) is omitted.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gpu_reaper
 short_description: Stop idle or expired GPU environments after a warning, and sweep leaked objects
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Finds running environments (StatefulSets labelled C(app.kubernetes.io/managed-by=opsforge)) that are
     B(idle) (the highest value of their idle signal over O(idle_minutes), queried from Prometheus, is below

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gpu_usage_report
 short_description: Meter GPU environment usage into a SQLite ledger and render monthly invoices
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Bills what actually ran. Each run observes the platform with three list calls - the managed Pods, the managed
     PersistentVolumeClaims and the Nodes - and records every B(life) it sees in the ledger, keyed by UID. A Pod's

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: health_check
 short_description: Check that a service is healthy (HTTP, TCP or script) with retries
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - The health checks the deploy modules use, as a standalone module. Runs on the target host.
   - Fails when the check does not pass within O(timeout), unless O(fail_on_unhealthy=false).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_account_info
 short_description: Read the AWS Lightsail profile of the account, its VPC peering and the resource names in use
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Returns the account's Lightsail profile (C(GetProfile)), whether the region's Lightsail VPC is peered with the
     default VPC (C(IsVpcPeered)) and the names of every active Lightsail resource of the region (C(GetActiveNames),

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_alarm
 short_description: Manage Amazon Lightsail metric alarms
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update (C(PutAlarm)), test (C(TestAlarm)) and delete an alarm on a metric of a Lightsail instance,
     database, load balancer, disk, distribution, bucket or container service.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_auto_snapshot
 short_description: Delete automatic snapshots of an AWS Lightsail instance or disk
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Lists the automatic snapshots of an instance or disk (C(GetAutoSnapshots)) and deletes the ones of the given
     dates and/or all but the newest O(keep_last) (C(DeleteAutoSnapshot)).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_bucket
 short_description: Manage Amazon Lightsail object storage buckets
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update and delete Lightsail buckets (bundle, object versioning, access rules
     (private, public read, per-object ACLs), read-only access for other AWS accounts, and access

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_bucket_info
 short_description: Describe Amazon Lightsail buckets
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns one bucket or all buckets of a region, optionally with their access keys (never the secrets)
     and the bucket bundles on offer.

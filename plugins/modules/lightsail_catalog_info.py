@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_catalog_info
 short_description: List AWS Lightsail blueprints, bundles, regions and availability zones
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns what can be created, that is blueprints (images), bundles (sizes and prices) and regions with their availability zones.
 author:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_certificate
 short_description: Manage Amazon Lightsail SSL/TLS certificates for distributions and container services
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Requests a Lightsail certificate, returns the DNS records that validate it, optionally creates those
     records in a Lightsail DNS zone, and waits until the certificate is C(ISSUED).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_certificate_info
 short_description: Describe Amazon Lightsail SSL/TLS certificates
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns Lightsail certificates of a region (distribution certificates are in V(us-east-1)) with their
     DNS validation records.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_contact_method
 short_description: Manage Amazon Lightsail notification contact methods (email, SMS)
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates or deletes the email or SMS contact method of a region (Lightsail allows one per protocol and region),
     and sends the email verification message.

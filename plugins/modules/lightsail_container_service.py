@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_container_service
 short_description: Manage Amazon Lightsail container services, their images and deployments
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update and delete a Lightsail container service (power, scale, public domain names, disabled).
   - Push local Docker images to the service's private registry with the Docker SDK, using the temporary

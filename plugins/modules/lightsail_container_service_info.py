@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_container_service_info
 short_description: Describe Amazon Lightsail container services, deployments, images and container logs
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns one container service or all, optionally with their deployments, registered images and the log of one container.
 author:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_cost_estimate_info
 short_description: Read AWS Lightsail cost estimates of resources for a time range
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Returns Lightsail's cost estimate (C(GetCostEstimate)) of each named resource between two times, per usage
     type and period, and the total per currency -- for reports next to O(opsforge.infra.lightsail_metric_info#module:chart).

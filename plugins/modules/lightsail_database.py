@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_database
 short_description: Manage Amazon Lightsail managed databases
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create a Lightsail managed database (MySQL or PostgreSQL) from a blueprint and bundle, from a snapshot,
     or from a point in time of another database; update its windows, public access, backup retention,

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_database_info
 short_description: Describe Amazon Lightsail managed databases, their logs and events
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns one database or all, optionally with their log streams, log events of one stream, recent
     events, and the database snapshots of the region.

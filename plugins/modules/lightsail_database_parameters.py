@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_database_parameters
 short_description: Set parameters of an Amazon Lightsail managed database
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Sets the listed engine parameters (for example C(max_connections)) of a Lightsail database and leaves
     the others alone. Unknown or non-modifiable parameters fail the task before anything is changed.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_database_snapshot
 short_description: Manage snapshots of Amazon Lightsail managed databases
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, tag and delete a manual snapshot of a Lightsail database.
   - To create a database from a snapshot use M(opsforge.infra.lightsail_database) with O(opsforge.infra.lightsail_database#module:source_snapshot_name).

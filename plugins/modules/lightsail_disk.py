@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_disk
 short_description: Manage AWS Lightsail block storage disks
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create a Lightsail block storage disk (empty or from a disk snapshot), attach it to an instance
     at a device path, detach it, manage its automatic-snapshot add-on and its tags, and delete it.

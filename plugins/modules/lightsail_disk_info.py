@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_disk_info
 short_description: List AWS Lightsail block storage disks
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Return one Lightsail disk by name, or every disk of the region (all pages), optionally only
     those attached to one instance.

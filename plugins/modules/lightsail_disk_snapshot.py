@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_disk_snapshot
 short_description: Manage AWS Lightsail disk snapshots
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create a snapshot of a Lightsail block storage disk or of the system disk of an instance, copy a snapshot from another AWS Region into the task's region,
     manage its tags, and delete it.

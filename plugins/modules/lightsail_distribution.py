@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_distribution
 short_description: Manage Amazon Lightsail content delivery network (CDN) distributions
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update and delete a Lightsail distribution (origin, default and per-path cache behaviours,
     cache settings, bundle, IPv4/IPv6), attach or detach a certificate, and reset its cache.

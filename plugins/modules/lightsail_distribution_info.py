@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_distribution_info
 short_description: Describe Amazon Lightsail CDN distributions
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns one distribution or all, optionally with the status of the latest cache reset and the distribution bundles.
   - Distributions are global; the module always calls the Lightsail API in V(us-east-1).

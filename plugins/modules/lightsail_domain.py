@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_domain
 short_description: Manage AWS Lightsail DNS zones and their records
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create or delete a Lightsail DNS zone (a "domain") and manage its records (A, AAAA, CNAME, MX,
     TXT, NS, SRV, and alias A/AAAA records pointing at a Lightsail load balancer or distribution).

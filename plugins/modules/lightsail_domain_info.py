@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_domain_info
 short_description: List AWS Lightsail DNS zones and their records
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Return one Lightsail DNS zone with its records, or every zone of the account (all pages).
   - Lightsail serves its DNS API in V(us-east-1) only.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance
 short_description: Manage AWS Lightsail instances, their firewall, add-ons and power state
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update, start, stop, reboot and delete Lightsail instances.
   - Manages the public ports (firewall rules), metadata options (IMDSv2), add-ons (automatic snapshots,

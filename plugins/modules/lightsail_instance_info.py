@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_instance_info
 short_description: List AWS Lightsail instances
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns the named Lightsail instances, or every instance of the region.
 author:

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_instance_snapshot
 short_description: Manage AWS Lightsail instance snapshots
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create a snapshot of a Lightsail instance, copy a snapshot from another AWS Region into the task's region,
     manage its tags, and delete it.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_key_pair
 short_description: Create, import and delete AWS Lightsail SSH key pairs; download the default key pair
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates a key pair (Lightsail generates it; the private key is returned B(once), at creation, and can be
     written to a file with mode V(0600)), imports an existing public key, deletes a key pair, or downloads

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_key_pair_info
 short_description: List AWS Lightsail key pairs
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns the named Lightsail key pairs, or every key pair of the region (never private keys).
 author:

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_load_balancer
 short_description: Manage AWS Lightsail load balancers, their instances, attributes and TLS certificates
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create or delete a Lightsail load balancer; attach and detach instances; set the health check
     path, session stickiness, HTTPS redirection, TLS policy and IP address type; create, attach and

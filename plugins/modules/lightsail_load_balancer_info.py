@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_load_balancer_info
 short_description: List AWS Lightsail load balancers, their TLS certificates and the TLS policies
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Return one Lightsail load balancer by name, or every load balancer of the region (all pages),
     optionally with their TLS certificates and DNS validation records.

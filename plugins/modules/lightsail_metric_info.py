@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_metric_info
 short_description: Read metric data of Amazon Lightsail resources and draw it as a PNG chart
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns the data points of one metric of a Lightsail instance, bucket, load balancer, distribution,
     database or container service over a time range (C(Get*MetricData)).

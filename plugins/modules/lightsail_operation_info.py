@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_operation_info
 short_description: Look up AWS Lightsail operations
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns one operation by id, the operations of one resource, or the most recent operations of the region.
 author:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_snapshot_export
 short_description: Export an AWS Lightsail snapshot to Amazon EC2 and create an EC2 instance from it
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Exports an instance or disk snapshot to Amazon EC2 (C(ExportSnapshot), giving an AMI or an EBS snapshot), once per
     snapshot -- an export that is under way or done is left alone, a failed one is started again.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_snapshot_export_info
 short_description: List AWS Lightsail snapshot exports to EC2 and the CloudFormation stacks built from them
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Returns every export record (C(GetExportSnapshotRecords)) and CloudFormation stack record
     (C(GetCloudFormationStackRecords)) of the region, all pages, optionally only those of one snapshot.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: lightsail_snapshot_rotation
 short_description: Keep the newest N manual snapshots of AWS Lightsail instances or disks
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - For each instance or disk in O(resource_names), keep the newest O(keep) manual snapshots
     (optionally only those whose name starts with O(name_prefix)) and delete the older ones.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_static_ip
 short_description: Allocate, attach, detach and release AWS Lightsail static IPs
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Allocates a static IP, attaches it to an instance (moving it from another instance if needed),
     detaches it, or releases it.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_static_ip_info
 short_description: List AWS Lightsail static IPs
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Returns the named Lightsail static IPs, or every static IP of the region.
 author:

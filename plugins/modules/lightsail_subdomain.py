@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_subdomain
 short_description: Create, associate and delete AWS Lightsail subdomains (mysite.amazonlightsail.com)
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Creates a Lightsail subdomain such as V(mysite) (web address C(mysite.amazonlightsail.com)) or V(blog.mysite),
     after checking that the name is free (C(CheckSubdomainAvailability)); associates it with a resource (today

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lightsail_vpc_peering
 short_description: Peer the AWS Lightsail VPC of a region with the account's default VPC
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Peers (or unpeers) the Lightsail VPC of the region with the default Amazon VPC of the account, so Lightsail
     instances reach EC2 instances, RDS databases and other resources of the default VPC by private address.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: notify
 short_description: Send a webhook notification to Feishu, DingTalk, Slack or a generic JSON endpoint
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Posts one message to a chat webhook, signed the way the service documents it when O(secret) is set.
   - V(feishu) (Feishu/Lark custom bot) adds C(timestamp) and C(sign) to the body;

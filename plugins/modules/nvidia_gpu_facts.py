@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nvidia_gpu_facts
 short_description: Gather NVIDIA GPU inventory and health facts on a GPU host
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads the GPUs of the managed host from NVML (the C(nvidia-ml-py) Python package) when it
     is installed and the driver is loaded, else from C(nvidia-smi -q -x).

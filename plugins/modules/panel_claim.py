@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: panel_claim
 short_description: Own server names and a certificate name for one app on a panel host
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Keeps the host-wide view of what the panel publishes - each server name and each certificate name belongs to one
     app - in a registry file (O(registry)). The site files that opsforge wrote in O(conf_dir) count too, so names

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: panel_lock
 short_description: One publish at a time per app on a panel host
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - O(state=acquired) creates C(<lock_dir>/<app>.lock) naming its O(owner) and returns a RV(token). When another
     publish holds it, waits up to O(wait) seconds and then fails with the holder's name and since when. A lock older
