@@ -61,7 +61,7 @@ def test_every_plugin_says_the_release_that_added_it():
     """A plugin listed in the first release says 0.1.0; one added since says the version being prepared."""
     released = changelog()["releases"][FIRST_RELEASE]
     first = {(ptype, p["name"]) for ptype, plugins in released.get("plugins", {}).items() for p in plugins}
-    first |= {("module", m["name"]) for m in released.get("modules", [])}
+    first |= {("modules", m["name"]) for m in released.get("modules", [])}
     upcoming = str(galaxy()["version"])
     wrong = {}
     for ptype, path in plugin_files():
@@ -80,8 +80,10 @@ def test_first_release_is_cut_and_lists_every_module():
     assert FIRST_RELEASE in releases
     release = releases[FIRST_RELEASE]
     listed = {m["name"] for m in release.get("modules", [])}
-    modules = {os.path.basename(p)[:-3] for t, p in plugin_files() if t == "modules"}
+    modules = {os.path.basename(p)[:-3] for t, p in plugin_files()
+               if t == "modules" and str(documentation(p).get("version_added")) == FIRST_RELEASE}
     assert listed == modules
+    assert len(listed) == 61
     with open(os.path.join(ROOT, "CHANGELOG.rst"), encoding="utf-8") as handle:
         rst = handle.read()
     assert "v%s" % FIRST_RELEASE in rst and "opsforge.infra.deploy_shell" in rst
