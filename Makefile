@@ -15,6 +15,18 @@ export PATH := $(BIN):$(PATH)
 TEST_PREREQS :=
 -include mk/*.mk
 
+# The wheels of the runtime set at the development venv's versions, so that the test which installs the
+# built collection into a fresh venv (tests/quality/test_installed_collection.py) installs offline.
+WHEELHOUSE := $(CURDIR)/.cache/wheelhouse
+TEST_PREREQS += wheelhouse
+.PHONY: wheelhouse
+wheelhouse: $(WHEELHOUSE)/.filled
+$(WHEELHOUSE)/.filled: requirements.txt $(VENV)/.installed
+	@mkdir -p $(WHEELHOUSE)
+	$(PY) -m pip freeze --exclude-editable | grep -v ' @ ' > $(WHEELHOUSE)/constraints.txt
+	$(PY) -m pip wheel -q --disable-pip-version-check -w $(WHEELHOUSE) -r requirements.txt -c $(WHEELHOUSE)/constraints.txt
+	@touch $@
+
 .PHONY: help deps system-deps venv tree lab-up lab-down test unit integration quality lint sanity demo build changelog clean
 
 help:
