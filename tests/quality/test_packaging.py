@@ -15,12 +15,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import zipfile
 
 import pytest
 import yaml
 from ansible.galaxy.dependency_resolution.versioning import meets_requirements
-from ansible.module_utils.compat.version import LooseVersion
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -157,24 +155,10 @@ def test_ee_installs_the_built_collection(ee_context, built_tarball, tmp_path):
 
 # --- floors -------------------------------------------------------------------------------
 
-def wheel_metadata(tmp_path, requirement):
-    run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp_path), requirement], timeout=600)
-    name, version = requirement.split("==")
-    (wheel,) = list(tmp_path.glob("%s-%s-*.whl" % (name.replace("-", "_"), version)))
-    return zipfile.ZipFile(wheel)
-
-
-def bundled_versions(archive):
-    versions = {}
-    for fqcn in galaxy()["dependencies"]:
-        manifest = "ansible_collections/%s/MANIFEST.json" % fqcn.replace(".", "/")
-        versions[fqcn] = json.loads(archive.read(manifest))["collection_info"]["version"]
-    return versions
-
-
-def requires_python(archive):
-    metadata = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")][0]
-    return re.search(r"^Requires-Python: *(.*)$", archive.read(metadata).decode(), re.M).group(1).strip()
+def floors():
+    """What the wheels at our floors declare (tests/quality/derive_floors.py wrote it from PyPI's metadata)."""
+    with open(os.path.join(ROOT, "tests", "quality", "data", "floors.json"), encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def test_bundled_collections_of_the_installed_ansible_satisfy_galaxy_dependencies():
@@ -187,30 +171,29 @@ def test_bundled_collections_of_the_installed_ansible_satisfy_galaxy_dependencie
         assert meets_requirements(version, spec), "%s %s does not meet %s" % (fqcn, version, spec)
 
 
-@pytest.mark.slow
-def test_ansible_floor_is_the_lowest_release_whose_collections_meet_galaxy_yml(tmp_path):
+def test_ansible_floor_is_the_lowest_release_whose_collections_meet_galaxy_yml():
     spec, marker = runtime()["ansible"]
     floor = re.search(r">=([0-9.]+)", spec).group(1)
-    listing = run([sys.executable, "-m", "pip", "index", "versions", "ansible"], timeout=120)
-    releases = [v.strip() for v in re.search(r"Available versions: (.*)", listing).group(1).split(",")]
-    below = max((v for v in releases if re.fullmatch(r"[0-9.]+", v) and LooseVersion(v) < LooseVersion(floor)), key=LooseVersion)
+    data = floors()["ansible"]
+    assert data["floor"] == floor, "floors.json is for another floor: rerun tests/quality/derive_floors.py"
     deps = galaxy()["dependencies"]
-    at_floor = wheel_metadata(tmp_path, "ansible==%s" % floor)
-    assert all(meets_requirements(v, deps[c]) for c, v in bundled_versions(at_floor).items()), bundled_versions(at_floor)
-    previous = wheel_metadata(tmp_path, "ansible==%s" % below)
-    assert not all(meets_requirements(v, deps[c]) for c, v in bundled_versions(previous).items()), \
+    assert set(data[floor]["bundled"]) == set(deps), "rerun tests/quality/derive_floors.py"
+    assert all(meets_requirements(v, deps[c]) for c, v in data[floor]["bundled"].items()), data[floor]
+    below = data["below"]
+    assert not all(meets_requirements(v, deps[c]) for c, v in data[below]["bundled"].items()), \
         "ansible %s already meets galaxy.yml: the floor %s is too high" % (below, floor)
     # The ansible package needs a newer Python than ansible-core's floor: requirements.txt says so.
-    assert marker == 'python_version >= "%s"' % requires_python(at_floor).lstrip(">=")
+    assert marker == 'python_version >= "%s"' % data[floor]["requires_python"].lstrip(">=")
 
 
-@pytest.mark.slow
-def test_python_floor_is_ansible_core_floor_requirement(tmp_path):
+def test_python_floor_is_ansible_core_floor_requirement():
     spec, _marker = runtime()["ansible-core"]
     floor = re.search(r">=([0-9.]+)", spec).group(1)
     with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["requires_ansible"] == ">=%s" % floor
-    python = requires_python(wheel_metadata(tmp_path, "ansible-core==%s" % floor)).lstrip(">=")
+    data = floors()["ansible-core"]
+    assert data["floor"] == floor, "floors.json is for another floor: rerun tests/quality/derive_floors.py"
+    python = data[floor]["requires_python"].lstrip(">=")
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
         readme = handle.read()
     assert "ansible-core %s or newer and Python %s or newer on the controller" % (floor[:-2], python) in readme
