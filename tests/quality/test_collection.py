@@ -162,7 +162,10 @@ def test_readme_says_what_the_module_attributes_say():
     attrs = module_attributes()
     assert {n for n, a in attrs.items() if a.get("check_mode") != "full"} == set()
     assert "every module." in readme_line("Check mode:")
-    named = lambda line: set(re.findall(r"`([a-z0-9_]+)`", line))  # noqa: E731
+
+    def named(line):
+        return set(re.findall(r"`([a-z0-9_]+)`", line))
+
     no_diff = {n for n, a in attrs.items() if a.get("diff_mode") == "none"}
     diff_line = readme_line("Diff mode:")
     assert named(diff_line) == {n for n in no_diff if not n.endswith("_info")} | {"_info"}, diff_line

@@ -161,7 +161,7 @@ def test_smoke_playbook_twice_from_outside_the_repository(installed):
                "-e", "sink=http://127.0.0.1:%d/hook" % server.server_address[1],
                "-e", "ansible_python_interpreter=%s" % os.path.join(vbin, "python")]
         recaps = []
-        for _ in range(2):
+        for _run in range(2):
             out = sh(cmd, work, env)
             recap = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=0\s+failed=0", out)
             assert recap, out[-3000:]

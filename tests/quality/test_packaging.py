@@ -39,7 +39,7 @@ def parse_requirements(path):
             line = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
             if not line or line.startswith(("#", "-")):
                 continue
-            spec, _, marker = line.partition(";")
+            spec, _sep, marker = line.partition(";")
             name = re.split(r"[<>=!~ \[]", spec.strip(), maxsplit=1)[0].lower()
             reqs[name] = (spec.replace(" ", ""), marker.strip() or None)
     return reqs

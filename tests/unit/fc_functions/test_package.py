@@ -111,7 +111,7 @@ def test_numpy_is_not_packaged(tmp_path):
 def test_pyc_are_shipped_only_for_the_runtime_version(tmp_path, monkeypatch):
     version = "%d.%d" % sys.version_info[:2]
     proc = subprocess.run([sys.executable, BUILD, "--out", str(tmp_path / "x"), "--no-deps", "--only", "image_query",
-                           "--compile-with", sys.executable], capture_output=True, text=True)
+                           "--compile-with", sys.executable], capture_output=True, text=True, check=False)
     if version != "3.10":  # functions.json says python3.10: a .pyc of another version would be dead weight
         assert proc.returncode != 0 and "the runtime is python3.10" in proc.stderr
     import importlib.util
@@ -158,5 +158,6 @@ print("ok")
 
 def test_tablestore_is_imported_without_aiohttp():
     """aiohttp is half of tablestore's import time and only its AsyncOTSClient uses it: the functions do not load it."""
-    proc = subprocess.run([sys.executable, "-c", LEAN_IMPORT, os.path.join(FC, "shared")], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", LEAN_IMPORT, os.path.join(FC, "shared")], capture_output=True, text=True,
+                          check=False)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]
