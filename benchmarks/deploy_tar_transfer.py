@@ -207,9 +207,9 @@ def report(target, mb, med, times, method):
     for label, key in rows:
         if key in med:
             print("  %-30s %6.1f s %7.1f MB/s   runs: %s" % (label, med[key], mb / med[key], " ".join("%.1f" % t for t in times[key])))
+    figures = (med["copy"] / med["delivered"], 100 * med["raw"] / med["delivered"], med["copy"] / med["tar"])
     print("  deploy_tar delivered+verified: %.2fx copy (goal >= 3), %.0f %% of the raw pipe (goal >= 40 %%);"
-          " whole deploy %.2fx copy (goal >= 2.5)" % (med["copy"] / med["delivered"], 100 * med["raw"] / med["delivered"],
-                                                     med["copy"] / med["tar"]))
+          " whole deploy %.2fx copy (goal >= 2.5)" % figures)
 
 
 def main():

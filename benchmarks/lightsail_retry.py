@@ -71,8 +71,9 @@ def main():
     args = parser.parse_args()
     os.environ["AWS_CONFIG_FILE"] = os.devnull
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    before = lambda: AWSRetry.jittered_backoff(retries=8, delay=2, max_delay=30,  # noqa: E731 (the old default_retry())
-                                               catch_extra_error_codes=client_mod.EXTRA_RETRY_CODES)
+    def before():  # the old default_retry()
+        return AWSRetry.jittered_backoff(retries=8, delay=2, max_delay=30, catch_extra_error_codes=client_mod.EXTRA_RETRY_CODES)
+
     print("%-12s %-22s %9s %9s %9s" % ("AWS_RETRY_MODE", "layers", "requests", "mean s", "ratio"))
     for mode in ("legacy", "standard", "adaptive"):
         os.environ["AWS_RETRY_MODE"] = mode
@@ -81,7 +82,7 @@ def main():
             if mode == "adaptive" and config is None:
                 print("%-12s %-22s %9s %9s" % (mode, label, "-", "(skipped: its token bucket really sleeps)"))
                 continue
-            results = [one_call(retry(), config) for _ in range(args.runs)]
+            results = [one_call(retry(), config) for _run in range(args.runs)]
             rows[label] = (results[0][0], statistics.mean(r[1] for r in results))
             ratio = "%.2f" % (rows[label][0] / rows["two (before #16)"][0]) if "two (before #16)" in rows else "-"
             print("%-12s %-22s %9d %9.1f %9s" % (mode, label, rows[label][0], rows[label][1], ratio))

@@ -60,8 +60,8 @@ def cluster():
                                   storage="200Gi", at="2026-10-10T08:00:00Z"),
                 C.lifecycle_event("stopped", gpus=4, at="2026-10-10T20:00:00Z")], replicas=0),
             # what metering reads: the Pod as the kubelet left it (seen terminating), its node, the home volume
-            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-h100",
-                                                             "labels": {C.GPU_PRODUCT_LABEL: "NVIDIA-H100-80GB-HBM3"}}},
+            {"apiVersion": "v1", "kind": "Node",
+             "metadata": {"name": "gpu-h100", "labels": {C.GPU_PRODUCT_LABEL: "NVIDIA-H100-80GB-HBM3"}}},
             october_pod(),
             {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
              "metadata": {"name": "home-october-0", "namespace": "ws-nlp", "labels": C.environment_labels("nlp", "october", "dave"),

@@ -106,8 +106,10 @@ CASES = {
     "tls-modern": dict(nginx_site_tls=True, nginx_site_tls_profile="modern"),
     "tls-no-redirect-with-locations": dict(
         nginx_site_tls=True, nginx_site_redirect_https=False,
-        nginx_site_locations=[{"path": "/"}, {"path": "/static/", "proxy": False,
-                                                 "directives": ["root /srv/shop", "expires 1h", "add_header Cache-Control public"]}]),
+        nginx_site_locations=[
+            {"path": "/"},
+            {"path": "/static/", "proxy": False, "directives": ["root /srv/shop", "expires 1h", "add_header Cache-Control public"]},
+        ]),
 }
 
 

@@ -102,8 +102,8 @@ def plays(tmp_path_factory):
                     ignoring({"name": "records", "opsforge.infra.deploy_info": {"app": "groups"}}),
                     ignoring({"name": "probe", "opsforge.infra.health_check": {"type": "script", "script": "true"}})]),
         "panel": ({"group/opsforge.infra.panel": {"root": str(tmp / "releases")}},
-                  [ignoring({"name": "record", "opsforge.infra.release_ledger": {"app": "groups", "operation": "record",
-                                                                                   "files": [str(tmp / "app.conf")]}}),
+                  [ignoring({"name": "record", "opsforge.infra.release_ledger": {
+                      "app": "groups", "operation": "record", "files": [str(tmp / "app.conf")]}}),
                    ignoring({"name": "status", "opsforge.infra.panel_status_info": {"apps": ["groups"]}})]),
     }
     book = tmp / "play.yml"

@@ -101,5 +101,5 @@ def test_next_deploy_records_the_abandoned_one(killed_deploy):
     params.update(app="web", version="2", script="true", state_dir=store.state_dir)
     res = ShellDeployment(params).run()
     assert res["deploy"]["status"] == "success"
-    assert [(r["deploy_id"], r["status"]) for r in store.records("web")] == [(first, "abandoned"),
-                                                                               (res["deploy"]["deploy_id"], "success")]
+    expected = [(first, "abandoned"), (res["deploy"]["deploy_id"], "success")]
+    assert [(r["deploy_id"], r["status"]) for r in store.records("web")] == expected

@@ -188,8 +188,8 @@ def _records(store):
 def test_since_is_a_timestamp(tmp_path, since, expected):
     store = st.Store(str(tmp_path))
     _records(store)
-    found = records.select_records(store, dict(app="web", deploy_id=None, command_type=None, status=None, version=None,
-                                          since=since, limit=0))
+    query = dict(app="web", deploy_id=None, command_type=None, status=None, version=None, since=since, limit=0)
+    found = records.select_records(store, query)
     assert [r["deploy_id"] for r in found] == expected
 
 

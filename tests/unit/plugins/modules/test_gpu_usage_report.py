@@ -110,8 +110,10 @@ def test_scale_outside_the_collection_is_billed(tmp_path):
     """kubectl scale --replicas=1 on a stopped environment: no lifecycle event, the Pod ran, it is billed."""
     stopped = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
         "name": "dev", "namespace": "ws-ml", "uid": "sts-dev", "labels": C.environment_labels("ml", "dev", "alice"),
-        "annotations": {C.LIFECYCLE_ANNOTATION: json.dumps([C.lifecycle_event("created", gpus=1, at=at(0)),
-                                                            C.lifecycle_event("stopped", gpus=1, at=at(1))])}},
+        "annotations": {C.LIFECYCLE_ANNOTATION: json.dumps([
+            C.lifecycle_event("created", gpus=1, at=at(0)),
+            C.lifecycle_event("stopped", gpus=1, at=at(1)),
+        ])}},
         "spec": {"replicas": 1}}
     cluster = SimCluster(pods=[SimPod("p1", "dev", at(0), at(0), at(1)), SimPod("p2", "dev", at(5), at(5.25), None)],
                          extra=[stopped])
