@@ -71,6 +71,7 @@ def main():
     args = parser.parse_args()
     os.environ["AWS_CONFIG_FILE"] = os.devnull
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
     def before():  # the old default_retry()
         return AWSRetry.jittered_backoff(retries=8, delay=2, max_delay=30, catch_extra_error_codes=client_mod.EXTRA_RETRY_CODES)
 
