@@ -4,7 +4,7 @@
 
 """Controller side of opsforge.infra.deploy_tar: find and hash the package, ask the host which chunks it
 already has (keyed by the package sha256), send the rest with progress on -v, then run the module's
-deploy stage.
+deploy stage, showing (and sending to the deploy_events webhook) each of its stages as it happens.
 
 The chunks travel through streams of their own where the connection allows it (``ssh``: the user's
 ssh command line without compression for compressed payloads and without their ControlMaster;
@@ -31,6 +31,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import 
     DEFAULT_CHUNK_SIZE, chunk_name, expected_chunk_size, file_hashes, tail_name)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import (
     RECEIVER, StreamSender, TransferError, payload_kind, strip_compression)
+from ansible_collections.opsforge.infra.plugins.plugin_utils._deploy_action import DeployAction
 
 display = Display()
 MODULE = "opsforge.infra.deploy_tar"
@@ -44,11 +45,13 @@ SSH = ("ssh", "ansible.builtin.ssh")
 DOCKER = ("docker", "community.docker.docker")
 
 
-class ActionModule(ActionBase):
+class ActionModule(DeployAction):
     TRANSFERS_FILES = True
+    MODULE = MODULE
+    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+        result = ActionBase.run(self, tmp, task_vars)  # not DeployAction.run: the transfer comes first
         del tmp
         args = dict(self._task.args)
         for key in ("package_sha256", "package_size", "chunk_sha256", "transfer", "stage"):
@@ -87,7 +90,7 @@ class ActionModule(ActionBase):
                 return dict(result, failed=True, msg="transfer of %s failed after %d bytes (run again to resume): %s"
                             % (src, transfer["bytes_sent"], to_native(exc)), transfer=transfer)
         args.update(stage="deploy", transfer=transfer)
-        final = self._execute_module(MODULE, module_args=args, task_vars=task_vars)
+        final = self._run_followed(args, task_vars)  # each stage shown and sent as it happens
         final.setdefault("transfer", transfer)
         result.update(final)
         return result

@@ -73,6 +73,15 @@ class DeployAction(ActionBase):
                 stream.finish_status(out.get("deploy_status"))
             else:
                 stream.finish(out)
+        self._deliver(stream, out)
+        result.update(out)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    @staticmethod
+    def _deliver(stream, out):
+        """Close the stream (flushing the webhook a little) and report what was not delivered."""
         delivery = stream.close(FLUSH)
         if delivery is not None:
             out["deploy_events_delivery"] = delivery
@@ -80,10 +89,23 @@ class DeployAction(ActionBase):
                 display.warning("deploy_events: webhook %s: %d event(s) not delivered (%s)" % (
                     delivery["url"], delivery["failed"] + delivery["dropped"] + delivery["abandoned"],
                     ", ".join(delivery.get("errors") or ["still queued when the task ended"])))
-        result.update(out)
-        if not wrap_async:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+
+    def _run_followed(self, args, task_vars):
+        """Run the module synchronously, showing and sending each stage as it happens (used by deploy_tar's
+        deploy stage, after its transfer)."""
+        host = (task_vars or {}).get("inventory_hostname") or "localhost"
+        if self.SETS_ID and not args.get("deploy_id") and args.get("app"):
+            try:
+                args["deploy_id"] = new_deploy_id(check_app_name(args["app"]))
+            except DeployError:
+                pass
+        stream = None if self._task.check_mode else self._stream(args, host)
+        if stream is None:
+            return self._execute_module(self.MODULE, module_args=args, task_vars=task_vars)
+        out = self._run_beside(stream, args, task_vars)
+        stream.finish(out)
+        self._deliver(stream, out)
+        return out
 
     def _run_beside(self, stream, args, task_vars):
         """Run the module in a thread; poll the status file in this one until it returns."""
@@ -91,7 +113,7 @@ class DeployAction(ActionBase):
 
         def work():
             try:
-                box["result"] = self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars)
+                box["result"] = self._execute_module(self.MODULE, module_args=args, task_vars=task_vars)
             except BaseException as exc:  # pylint: disable=broad-except  # re-raised below, in the task's thread
                 box["error"] = exc
 

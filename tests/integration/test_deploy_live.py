@@ -9,10 +9,12 @@ runs, for a synchronous task and for an ``async`` one alike."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
 
 import ansible_runner
@@ -139,3 +141,54 @@ def test_async_poll_0_is_followed_live_by_deploy_status(clean, tmp_path):
     for arrived, event in status:
         if epoch(event["timestamp"]) > follow[0] + 0.5:
             assert arrived - epoch(event["timestamp"]) < 1.0, event
+
+
+TAR_PLAY = """
+- name: Live progress
+  hosts: deploy_ssh
+  gather_facts: false
+  tasks:
+    - name: Deploy
+      opsforge.infra.deploy_tar:
+        app: %(app)s
+        version: "{{ version }}"
+        src: "{{ package }}"
+        state_dir: %(state)s
+        deploy_dir: /srv/%(app)s
+        start_command: "sleep 1.5"
+        health_checks:
+          - type: script
+            script: "sleep 1.5"
+            retries: 0
+      register: result
+      %(async)s
+"""
+
+
+def test_deploy_tar_stages_are_seen_live_after_the_transfer(clean, tmp_path):
+    """deploy_tar over SSH: after the transfer, its deploy stages reach the sink and the job output as they happen."""
+    package = tmp_path / "app-1.tar.gz"
+    with tarfile.open(package, "w:gz") as archive:
+        info = tarfile.TarInfo("index.html")
+        body = b"version=1\n"
+        info.size = len(body)
+        archive.addfile(info, io.BytesIO(body))
+    with Server(port=SINK_PORT) as sink:
+        arrivals = []
+        sink.status = lambda n: arrivals.append(time.time()) or 200
+        seen = run_through_runner(tmp_path, "1", "", sink.url + "/deploys", play=TAR_PLAY.replace(
+            '"{{ package }}"', '"%s"' % package))
+        posted = [(arrivals[i], json.loads(req["body"])) for i, req in enumerate(sink.requests)]
+    sh("rm -rf /srv/%s" % APP)
+    done = [t for t, e in seen if e.get("event") == "runner_on_ok" and e.get("event_data", {}).get("task") == "Deploy"]
+    assert done, "no result event for the deploy task"
+    status = [(t, e) for t, e in posted if e["event"] == "status"]
+    stages = [e["status"] for _t, e in status]
+    assert stages[0] == "pending" and "health_check" in stages and stages[-1] == "success", stages
+    for arrived, event in status:
+        assert arrived - epoch(event["timestamp"]) < 1.0, "%s arrived %.2fs late" % (event["status"], arrived - epoch(event["timestamp"]))
+    assert [e["event"] for _t, e in posted].count("final") == 1
+    lines = [(t, e.get("stdout", "")) for t, e in seen]
+    health = [e for _t, e in status if e["status"] == "health_check"][0]
+    shown = [t for t, text in lines if "opsforge deploy [deploy_ssh]" in text and "health_check %s%%" % health["progress"] in text]
+    assert shown and shown[0] < done[0] - 1.0, "the health check stage did not show while the deploy ran"

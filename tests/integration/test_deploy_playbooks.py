@@ -1,8 +1,9 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The AWX-ready playbooks as a job template runs them: deploy_shell.yml v1 and v2 on deploy_host, then the one
-rollback command (deploy_rollback.yml) brings v1 back and the records say so."""
+"""The AWX-ready playbooks as a job template runs them: deploy_shell.yml v1 and v2 on the deploy host reached
+over SSH (deploy_ssh, as users reach theirs), then the one rollback command (deploy_rollback.yml) brings v1 back
+and the records say so."""
 
 from __future__ import annotations
 
@@ -41,18 +42,18 @@ def records():
 
 
 def test_deploy_playbooks_and_the_one_rollback_command(clean):
-    common = dict(deploy_hosts="deploy_host", deploy_app=APP, deploy_state_dir=STATE_DIR, deploy_script=SCRIPT,
+    common = dict(deploy_hosts="deploy_ssh", deploy_app=APP, deploy_state_dir=STATE_DIR, deploy_script=SCRIPT,
                   deploy_rollback_script=SCRIPT)
     for version in ("1", "2"):
         run = run_playbook(playbook("deploy_shell.yml"), extra_vars=dict(common, deploy_version=version))
-        assert run.rc == 0 and run.changed("deploy_host") == 1, run.explain()
+        assert run.rc == 0 and run.changed("deploy_ssh") == 1, run.explain()
     assert sh("cat %s/version" % SERVE).stdout == "version=2\n"
 
-    rollback = dict(deploy_hosts="deploy_host", deploy_app=APP, deploy_state_dir=STATE_DIR)
+    rollback = dict(deploy_hosts="deploy_ssh", deploy_app=APP, deploy_state_dir=STATE_DIR)
     run = run_playbook(playbook("deploy_rollback.yml"), extra_vars=rollback)
-    assert run.rc == 0 and run.changed("deploy_host") == 1, run.explain()
+    assert run.rc == 0 and run.changed("deploy_ssh") == 1, run.explain()
     assert sh("cat %s/version" % SERVE).stdout == "version=1\n"
-    report = run.task_results("Report", host="deploy_host")
+    report = run.task_results("Report", host="deploy_ssh")
     assert report and "is on 1" in report[0]["msg"], run.explain()
     kept = records()
     assert [(r["command_type"], r["version"], r["status"]) for r in kept] == [
