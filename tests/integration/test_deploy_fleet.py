@@ -107,7 +107,9 @@ def fleet(lab):
     for host in HOSTS:
         ssh_host(host, clean, check=False)
     d = tempfile.mkdtemp(prefix="opsforge-fleet-nginx-")
-    servers = "".join("        server 127.0.0.1:%d;\n" % port for port in PORTS.values())
+    # max_fails=0: a host that refused one connection while it restarted is tried again at once, not set aside for
+    # fail_timeout (with six hosts restarting batch by batch, all of them could be set aside at the same moment)
+    servers = "".join("        server 127.0.0.1:%d max_fails=0;\n" % port for port in PORTS.values())
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as handle:
         handle.write(NGINX_CONF.format(d=d, servers=servers, port=NGINX_PORT))
@@ -126,8 +128,7 @@ def rolling(version, broken=(), batches=(2, 2, 2)):
     return run_playbook(os.path.join(ROOT, "playbooks", "deploy_rolling.yml"), extra_vars=dict(
         deploy_hosts="lab_fleet", deploy_app=APP, deploy_version=version, deploy_script=SCRIPT,
         deploy_rollback_script=ROLLBACK, deploy_state_dir=STATE_DIR, deploy_env=env, deploy_batches=list(batches),
-        deploy_health_port="{{ lab_fleet_app_port }}", deploy_health_body_regex="^version=%s$" % version,
-        deploy_health_retries=2, deploy_health_delay=0.5))
+        deploy_health_port="{{ lab_fleet_app_port }}", deploy_health_retries=2, deploy_health_delay=0.5))
 
 
 def served():
@@ -165,7 +166,9 @@ def test_failing_last_batch_rolls_the_whole_fleet_back_without_a_failed_request(
         kept = [(r["command_type"], r["version"], r["status"]) for r in records(host)]
         assert kept[0] == ("shell", "1", "success"), (host, kept)
         if host in ("fleet5", "fleet6"):
-            assert kept[1:] == [("shell", "2", "rolled_back")], (host, kept)
+            # its own deploy failed and rolled itself back
+            assert kept[1:] == [("shell", "2", "failed")], (host, kept)
+            assert "rolled_back" in [h["status"] for h in records(host)[1]["history"]], (host, records(host)[1])
         else:
             assert kept[1:] == [("shell", "2", "success"), ("rollback", "1", "success")], (host, kept)
             v2, undo = records(host)[1:]
