@@ -43,6 +43,22 @@ JUMP = ("-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=%s -o ProxyCo
         "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new -W 127.0.0.1:22202 root@127.0.0.1\"") % (KNOWN, KEY, KNOWN)
 
 
+def host_pid():
+    return subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}", "opsforge-lab-deploy"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def tree_size(path):
+    total = 0
+    for folder, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass  # renamed or removed while we looked
+    return total
+
+
 def sh(cmd, check=True):
     return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
 
@@ -145,12 +161,14 @@ def test_ssh_stream_killed_half_way_resumes_inside_the_chunks(host, tmp_path):
                             start_new_session=True)
     have = 0
     deadline = time.time() + 120
+    # Watch the upload dir through the container's own root (/proc/PID/root): a `docker exec du` per look takes
+    # longer than the whole transfer does at stream speed, so the kill could land after the last byte.
+    uploads = "/proc/%s/root%s/uploads" % (host_pid(), STATE_DIR)
     while time.time() < deadline and proc.poll() is None:
-        out = sh("du -sb %s/uploads 2>/dev/null | cut -f1" % STATE_DIR, check=False).stdout.strip()
-        have = int(out or 0)
+        have = tree_size(uploads)
         if have >= size // 2:
             break
-        time.sleep(0.02)
+        time.sleep(0.002)
     kill_tree(proc.pid)
     proc.wait()
     assert size // 2 <= have < size, have
