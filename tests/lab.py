@@ -9,6 +9,7 @@ lab inventory and returns the per-task results parsed from the ``json`` callback
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -16,6 +17,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB_ENV = os.path.join(ROOT, ".lab", "lab.env")
@@ -164,3 +167,42 @@ def kill_tree(pid):
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
+
+
+@contextlib.contextmanager
+def prometheus_with_samples(work, openmetrics_text, port):
+    """A real Prometheus on 127.0.0.1:``port`` whose TSDB holds ``openmetrics_text`` (written into blocks with
+    promtool, so samples may lie in the past); yields its URL, stops it on exit."""
+    data = os.path.join(str(work), "data")
+    os.makedirs(data)
+    samples = os.path.join(str(work), "samples.om")
+    with open(samples, "w", encoding="utf-8") as handle:
+        handle.write(openmetrics_text)
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", samples, data],
+                   check=True, capture_output=True, timeout=120)
+    config = os.path.join(str(work), "prometheus.yml")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    log_path = os.path.join(str(work), "prometheus.log")
+    url = "http://127.0.0.1:%d" % port
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(["prometheus", "--config.file=%s" % config, "--storage.tsdb.path=%s" % data,
+                                 "--storage.tsdb.retention.time=30d", "--web.listen-address=127.0.0.1:%d" % port],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/-/ready", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.time() > deadline:
+                    with open(log_path, encoding="utf-8", errors="replace") as handle:
+                        raise RuntimeError("prometheus did not start: %s" % handle.read()[-2000:])
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(20)

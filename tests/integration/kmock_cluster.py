@@ -371,3 +371,22 @@ class KmockCluster:
         """(method, path, params) of every request the emulator saw, oldest first."""
         return [(str(r.method.value if hasattr(r.method, "value") else r.method).upper(), r.url.path, dict(r.params))
                 for r in list(self.handler)]
+
+
+def module_caller(cluster, capsys):
+    """``call(module, check=False, **args)``: run a module's main() in-process against ``cluster``; its JSON
+    result (``failed`` on fail_json)."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+
+    def call(module, check=False, **args):
+        capsys.readouterr()
+        args = dict(args, kubeconfig=cluster.kubeconfig)
+        if check:
+            args["_ansible_check_mode"] = True
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                module.main()
+        out = capsys.readouterr().out
+        return json.loads(out[out.index("{"):])
+    return call

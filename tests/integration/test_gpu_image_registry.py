@@ -12,8 +12,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster
+from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster, module_caller
 from ansible_collections.opsforge.infra.tests.lab import LabDown, lab_env
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
@@ -62,17 +61,7 @@ def cluster():
 
 @pytest.fixture
 def call(cluster, capsys):
-    def _call(module, check=False, **args):
-        capsys.readouterr()
-        args = dict(args, kubeconfig=cluster.kubeconfig)
-        if check:
-            args["_ansible_check_mode"] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        out = capsys.readouterr().out
-        return json.loads(out[out.index("{"):])
-    return _call
+    return module_caller(cluster, capsys)
 
 
 def test_gpu_image_check_apply_idempotent_absent(call, cluster, registry):

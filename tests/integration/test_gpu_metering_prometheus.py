@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime
 import shutil
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import pytest
+
+from lab import prometheus_with_samples
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, metering
@@ -57,34 +56,8 @@ def openmetrics():
 
 @pytest.fixture(scope="module")
 def prometheus_url(tmp_path_factory):
-    work = tmp_path_factory.mktemp("prometheus-ksm")
-    data = work / "data"
-    data.mkdir()
-    (work / "samples.om").write_text(openmetrics())
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "samples.om"), str(data)],
-                   check=True, capture_output=True, timeout=120)
-    (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
-    with open(work / "prometheus.log", "wb") as log:
-        proc = subprocess.Popen(["prometheus", "--config.file=%s" % (work / "prometheus.yml"), "--storage.tsdb.path=%s" % data,
-                                 "--storage.tsdb.retention.time=30d", "--web.listen-address=127.0.0.1:%d" % PORT],
-                                stdout=log, stderr=subprocess.STDOUT)
-        url = "http://127.0.0.1:%d" % PORT
-        try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "/-/ready", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("prometheus did not start: %s" % (work / "prometheus.log").read_text()[-2000:])
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(20)
+    with prometheus_with_samples(tmp_path_factory.mktemp("prometheus-ksm"), openmetrics(), PORT) as url:
+        yield url
 
 
 def gpu_seconds(path):

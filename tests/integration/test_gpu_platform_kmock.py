@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster
+from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster, module_caller
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import member_binding_name
@@ -39,19 +38,7 @@ def cluster():
 
 @pytest.fixture
 def call(cluster, capsys):
-    """Run a module in-process against the cluster; its JSON result (``failed`` on fail_json)."""
-
-    def _call(module, check=False, **args):
-        capsys.readouterr()
-        args = dict(args, kubeconfig=cluster.kubeconfig)
-        if check:
-            args["_ansible_check_mode"] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        out = capsys.readouterr().out
-        return json.loads(out[out.index("{"):])
-    return _call
+    return module_caller(cluster, capsys)
 
 
 def gpu_node_obj(name, model="NVIDIA-A100-SXM4-80GB", gpus=8, key=C.GPU_RESOURCE, ready=True, unschedulable=False):
