@@ -165,9 +165,6 @@ class Certificate(LightsailResource):
             result["validation_records"] = validation_records(issued)
         return result
 
-    def refresh(self, current):
-        return None if self.state == "absent" else self.describe()
-
     def predict(self, current):
         if self.state == "absent":
             return {}

@@ -297,14 +297,16 @@ class DatabaseSnapshot(LightsailResource):
         return [Action("delete database snapshot %s" % self.name,
                        lambda: self.client.call("DeleteRelationalDatabaseSnapshot", relationalDatabaseSnapshotName=self.name))]
 
-    def refresh(self, current):
-        if self.state == "absent":
-            return None
-        if self.wait:
-            return self.client.wait_for(self.describe, lambda s: s.get("state") == "available", timeout=self.wait_timeout,
-                                        what="database snapshot %s" % self.name,
-                                        failed_fn=lambda s: "snapshot is in state %s" % s["state"] if s.get("state") in ("failed", "error") else None)
-        return self.describe()
+    @staticmethod
+    def ready(raw):
+        return raw.get("state") == "available"
+
+    @staticmethod
+    def failed(raw):
+        return "snapshot is in state %s" % raw["state"] if raw.get("state") in ("failed", "error") else None
+
+    def what(self):
+        return "database snapshot %s" % self.name
 
     def predict(self, current):
         if self.state == "absent":
@@ -364,9 +366,6 @@ class DatabaseParameters(LightsailResource):
         after = self.normalize(current)
         after.update(self.desired)
         return after
-
-    def refresh(self, current):
-        return self.describe()
 
     def extra_result(self, current, after):
         changes = self._changes(current)

@@ -236,13 +236,11 @@ class Disk(LightsailResource):
                 raw.pop(key, None)
         return self.normalize(raw)
 
-    def refresh(self, current):
-        if self.state == "absent":
-            return None
-        if not self.wait:
-            return self.describe()
-        return self.client.wait_for(self.describe, disk_available, timeout=self.wait_timeout,
-                                    what="disk %s" % self.name, failed_fn=disk_failed)
+    ready = staticmethod(disk_available)
+    failed = staticmethod(disk_failed)
+
+    def what(self):
+        return "disk %s" % self.name
 
 
 def disk_info(client, params):

@@ -202,14 +202,16 @@ class Distribution(LightsailResource):
         return [Action("delete distribution %s" % self.name,
                        lambda: self.client.call("DeleteDistribution", distributionName=self.name))]
 
-    def refresh(self, current):
-        if self.state == "absent":
-            return None
-        if self.wait:
-            return self.client.wait_for(self.describe, lambda d: d.get("status") == "Deployed", timeout=self.wait_timeout,
-                                        what="distribution %s to be deployed" % self.name,
-                                        failed_fn=lambda d: "status is %s" % d["status"] if d.get("status") == "Failed" else None)
-        return self.describe()
+    @staticmethod
+    def ready(raw):
+        return raw.get("status") == "Deployed"
+
+    @staticmethod
+    def failed(raw):
+        return "status is %s" % raw["status"] if raw.get("status") == "Failed" else None
+
+    def what(self):
+        return "distribution %s to be deployed" % self.name
 
     def predict(self, current):
         if self.state == "absent":

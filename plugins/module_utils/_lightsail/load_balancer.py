@@ -346,20 +346,17 @@ class LoadBalancer(LightsailResource):
             raw["tlsCertificateSummaries"] = [{"name": c["name"], "isAttached": bool(c.get("isAttached"))} for c in raw[CERTS]]
         return self.normalize(raw)
 
-    def refresh(self, current):
-        if self.state == "absent":
-            return None
-        if not self.wait:
-            return self.describe()
+    @staticmethod
+    def ready(raw):
+        if not load_balancer_active(raw):
+            return False
+        # Lightsail fills in the DNS validation records of a new certificate a few seconds later.
+        return all(c.get("domainValidationRecords") or c.get("status") != PENDING for c in raw.get(CERTS) or [])
 
-        def ready(raw):
-            if not load_balancer_active(raw):
-                return False
-            # Lightsail fills in the DNS validation records of a new certificate a few seconds later.
-            return all(c.get("domainValidationRecords") or c.get("status") != PENDING for c in raw.get(CERTS) or [])
+    failed = staticmethod(load_balancer_failed)
 
-        return self.client.wait_for(self.describe, ready, timeout=self.wait_timeout, what="load balancer %s" % self.name,
-                                    failed_fn=load_balancer_failed)
+    def what(self):
+        return "load balancer %s" % self.name
 
     def extra_result(self, current, after):
         raw = after if after is not None else current

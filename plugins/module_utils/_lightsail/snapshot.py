@@ -196,13 +196,11 @@ class Snapshot(LightsailResource):
             raw["tags"] = dict_to_tags(predict_tags(tags_to_dict(current.get("tags")), params.get("tags"), params.get("purge_tags", True)))
         return self.normalize(raw)
 
-    def refresh(self, current):
-        if self.state == "absent":
-            return None
-        if not self.wait:
-            return self.describe()
-        return self.client.wait_for(self.describe, snapshot_ready, timeout=self.wait_timeout,
-                                    what="%s %s" % (self.kind.label, self.name), failed_fn=snapshot_failed)
+    ready = staticmethod(snapshot_ready)
+    failed = staticmethod(snapshot_failed)
+
+    def what(self):
+        return "%s %s" % (self.kind.label, self.name)
 
 
 # -- rotation ---------------------------------------------------------------------------------
