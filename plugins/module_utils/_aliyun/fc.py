@@ -18,6 +18,7 @@ import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import FC_CLIENT, FC_MODELS, openapi_config
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
 NOT_FOUND_FUNCTION = ("FunctionNotFound",)
 NOT_FOUND_TRIGGER = ("TriggerNotFound",)
@@ -109,15 +110,57 @@ def normalize_trigger(model):
     }
 
 
-class FcFunctionManager:
-    def __init__(self, client, name):
-        self.client = client
-        self.name = name
+class FcFunction(AliyunResource):
+    """One function and its HTTP trigger on the resource loop (see :func:`plan_function`)."""
 
-    def describe(self):
+    result_key = "function"
+
+    def __init__(self, client, name, params=None, check_mode=False):
+        super().__init__(client, params, check_mode)
+        self.name = name
+        self.trigger_spec = _wanted_trigger(self.params.get("http_trigger"))
+        self.trigger_name = self.trigger_spec["name"] if self.trigger_spec else "http"
+        self.plan_ = None
+
+    def describe_function(self):
         m = FC_MODELS
         resp = call("get function %s" % self.name, self.client.get_function, self.name, m.GetFunctionRequest(), not_found=NOT_FOUND_FUNCTION)
         return normalize_function(resp.body) if resp is not None else None
+
+    def describe(self):
+        """The function with its ``http_trigger`` (the one named in the options, default ``http``)."""
+        function = self.describe_function()
+        if function is None:
+            return None
+        return dict(function, http_trigger=self.describe_trigger(self.trigger_name))
+
+    def validate(self, current):
+        if not self.absent:
+            self.plan_ = plan_function(self.params, current, self.trigger_spec)
+
+    def plan_create(self):
+        return self.plan_update(None)
+
+    def plan_update(self, current):
+        plan = self.plan_
+        actions = []
+        if current is None:
+            config = dict({k: None for k in CONFIG_KEYS}, **plan["wanted"])
+            actions.append(Action("create", lambda: self.create(config, plan["code"])))
+        elif plan["changes"] or plan["upload"]:
+            actions.append(Action("update", lambda: self.update(plan["changes"], plan["code"] if plan["upload"] else None)))
+        if plan["trigger_change"]:
+            actions.append(Action("trigger", lambda: self.put_trigger((current or {}).get("http_trigger"), self.trigger_spec)))
+        return actions
+
+    def plan_delete(self, current):
+        return [Action("delete", lambda: self.delete([self.trigger_name] if current.get("http_trigger") else []))]
+
+    def predict(self, current):
+        return {} if self.absent else self.plan_["predicted"]
+
+    def extra_result(self, current, after):
+        return {} if self.absent else {"code_updated": self.plan_["upload"]}
 
     def describe_trigger(self, trigger_name):
         resp = call("get trigger %s" % trigger_name, self.client.get_trigger, self.name, trigger_name, not_found=NOT_FOUND_TRIGGER + NOT_FOUND_FUNCTION)
@@ -172,21 +215,15 @@ def _same_trigger(current, wanted):
     return current is not None and all(current[k] == wanted[k] for k in keys)
 
 
-def run(client, params, check_mode):
-    manager = FcFunctionManager(client, params["name"])
-    trigger_spec = _wanted_trigger(params.get("http_trigger"))
-    trigger_name = trigger_spec["name"] if trigger_spec else "http"
-    before = manager.describe()
-    before_trigger = manager.describe_trigger(trigger_name) if before is not None else None
-    if before is not None:
-        before = dict(before, http_trigger=before_trigger)
-    if params["state"] == "absent":
-        if before is None:
-            return dict(changed=False, diff=dict(before={}, after={}), function={})
-        if not check_mode:
-            manager.delete([trigger_name] if before_trigger else [])
-        return dict(changed=True, diff=dict(before=before, after={}), function={})
+class FcFunctionManager(FcFunction):
+    """What ``fc_function_info`` reads through: the function alone, then the trigger it names."""
 
+    describe = FcFunction.describe_function
+
+
+def plan_function(params, before, trigger_spec):
+    """What reaching ``params`` takes from ``before``: the options to send (``wanted``, ``changes``),
+    the code (``code``, ``upload``), ``trigger_change`` and the ``predicted`` function."""
     code, checksum = (None, None)
     if params["code"]:
         code, checksum = read_code(params["code"])
@@ -208,20 +245,13 @@ def run(client, params, check_mode):
         predicted.update(changes)
         if upload:
             predicted["code_checksum"] = checksum
+    before_trigger = (before or {}).get("http_trigger")
     trigger_change = trigger_spec is not None and not _same_trigger(before_trigger, trigger_spec)
     if trigger_change:
         predicted["http_trigger"] = dict(before_trigger or {}, **trigger_spec)
-    changed = before is None or bool(changes) or upload or trigger_change
-    if not changed:
-        return dict(changed=False, code_updated=False, diff=dict(before=before, after=before), function=before)
-    if check_mode:
-        return dict(changed=True, code_updated=upload, diff=dict(before=before or {}, after=predicted), function=predicted)
-    if before is None:
-        manager.create(dict({k: None for k in CONFIG_KEYS}, **wanted), code)
-    elif changes or upload:
-        manager.update(changes, code if upload else None)
-    if trigger_change:
-        manager.put_trigger(before_trigger, trigger_spec)
-    after = manager.describe()
-    after["http_trigger"] = manager.describe_trigger(trigger_name)
-    return dict(changed=True, code_updated=upload, diff=dict(before=before or {}, after=after), function=after)
+    return {"wanted": wanted, "changes": changes, "code": code, "upload": upload, "trigger_change": trigger_change, "predicted": predicted}
+
+
+def run(client, params, check_mode):
+    """Converge one function; return the module result (changed, code_updated, diff, function)."""
+    return FcFunction(client, params["name"], params, check_mode).run()

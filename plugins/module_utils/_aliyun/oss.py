@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import OSS2
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import compare_tags
 
 NOT_FOUND_BUCKET = ("NoSuchBucket",)
@@ -99,9 +100,14 @@ def _rule_to_oss(rule):
     )
 
 
-class OssBucketManager:
-    def __init__(self, bucket):
-        self.bucket = bucket
+class OssBucket(AliyunResource):
+    """One bucket on the resource loop: every changed setting is one action, in a fixed order."""
+
+    result_key = "bucket"
+
+    @property
+    def bucket(self):
+        return self.client
 
     def describe(self):
         b = self.bucket
@@ -130,99 +136,101 @@ class OssBucketManager:
             "tags": dict(tagging.tag_set.tagging_rule) if getattr(tagging, "tag_set", None) is not None else {},
         }
 
-    def plan(self, current, params):
-        """The list of (action, argument) needed to reach the options in params, and the 'after' state."""
-        after = dict(current or {"name": self.bucket.bucket_name, "acl": "private", "block_public_access": False, "versioning": "disabled",
-                                 "encryption": None, "lifecycle_rules": [], "tags": {}, "storage_class": params.get("storage_class")})
-        actions = []
-        if current is None:
-            actions.append(("create", params.get("acl") or "private"))
-            after["acl"] = params.get("acl") or "private"
-        elif params.get("acl") and params["acl"] != current["acl"]:
-            actions.append(("acl", params["acl"]))
-            after["acl"] = params["acl"]
-        if params.get("block_public_access") is not None and params["block_public_access"] != after["block_public_access"]:
-            actions.append(("public_access_block", params["block_public_access"]))
-            after["block_public_access"] = params["block_public_access"]
-        if params.get("versioning") and params["versioning"] != after["versioning"]:
-            if params["versioning"] == "suspended" and after["versioning"] == "disabled":
-                pass  # suspending a never-versioned bucket changes nothing
-            else:
-                actions.append(("versioning", params["versioning"]))
-                after["versioning"] = params["versioning"]
-        if params.get("encryption") is not None:
-            wanted = params["encryption"]
-            wanted = {"algorithm": wanted["algorithm"], "kms_key_id": wanted.get("kms_key_id") or None} if wanted.get("algorithm") else None
-            if wanted != after["encryption"]:
-                actions.append(("encryption", wanted))
-                after["encryption"] = wanted
-        if params.get("lifecycle_rules") is not None:
-            rules = sorted((normalize_rule(r) for r in params["lifecycle_rules"]), key=lambda r: r["id"])
-            validate_rules(rules)
-            if rules != after["lifecycle_rules"]:
-                actions.append(("lifecycle", rules))
-                after["lifecycle_rules"] = rules
-        to_set, to_remove = compare_tags(after["tags"], params.get("tags"), params.get("purge_tags", True))
-        if to_set or to_remove:
-            tags = {k: v for k, v in after["tags"].items() if k not in to_remove}
-            tags.update(to_set)
-            actions.append(("tags", tags))
-            after["tags"] = tags
-        return actions, after
+    def plan_create(self):
+        return self.plan_update(None)
 
-    def apply(self, actions, params):
+    def plan_update(self, current):
+        changes, self.predicted = plan_bucket(self.bucket.bucket_name, current, self.params)
+        return [Action(change, lambda change=change, arg=arg: self.write(change, arg)) for change, arg in changes]
+
+    def plan_delete(self, current):
+        return [Action("delete", lambda: call("delete bucket", self.bucket.delete_bucket, not_found=NOT_FOUND_BUCKET))]
+
+    def predict(self, current):
+        return {} if self.absent else self.predicted
+
+    def write(self, change, arg):
+        """One planned change (``acl``, ``tags``, ...) sent to OSS."""
         b = self.bucket
         models = OSS2.models
-        for action, arg in actions:
-            if action == "create":
-                call("create bucket", b.create_bucket, arg, models.BucketCreateConfig(params.get("storage_class") or "Standard"))
-            elif action == "acl":
-                call("set bucket acl", b.put_bucket_acl, arg)
-            elif action == "public_access_block":
-                if arg:
-                    call("block public access", b.put_bucket_public_access_block, True)
-                else:
-                    call("remove public access block", b.delete_bucket_public_access_block)
-            elif action == "versioning":
-                call("set versioning", b.put_bucket_versioning, models.BucketVersioningConfig(arg.capitalize()))
-            elif action == "encryption":
-                if arg is None:
-                    call("delete encryption", b.delete_bucket_encryption)
-                else:
-                    call("set encryption", b.put_bucket_encryption, models.ServerSideEncryptionRule(arg["algorithm"], arg["kms_key_id"]))
-            elif action == "lifecycle":
-                if arg:
-                    call("set lifecycle", b.put_bucket_lifecycle, models.BucketLifecycle([_rule_to_oss(r) for r in arg]))
-                else:
-                    call("delete lifecycle", b.delete_bucket_lifecycle)
-            elif action == "tags":
-                if arg:
-                    rule = models.TaggingRule()
-                    for key, value in sorted(arg.items()):
-                        rule.add(key, value)
-                    call("set tags", b.put_bucket_tagging, models.Tagging(rule))
-                else:
-                    call("delete tags", b.delete_bucket_tagging)
+        if change == "create":
+            call("create bucket", b.create_bucket, arg, models.BucketCreateConfig(self.params.get("storage_class") or "Standard"))
+        elif change == "acl":
+            call("set bucket acl", b.put_bucket_acl, arg)
+        elif change == "public_access_block":
+            if arg:
+                call("block public access", b.put_bucket_public_access_block, True)
+            else:
+                call("remove public access block", b.delete_bucket_public_access_block)
+        elif change == "versioning":
+            call("set versioning", b.put_bucket_versioning, models.BucketVersioningConfig(arg.capitalize()))
+        elif change == "encryption":
+            if arg is None:
+                call("delete encryption", b.delete_bucket_encryption)
+            else:
+                call("set encryption", b.put_bucket_encryption, models.ServerSideEncryptionRule(arg["algorithm"], arg["kms_key_id"]))
+        elif change == "lifecycle":
+            if arg:
+                call("set lifecycle", b.put_bucket_lifecycle, models.BucketLifecycle([_rule_to_oss(r) for r in arg]))
+            else:
+                call("delete lifecycle", b.delete_bucket_lifecycle)
+        elif change == "tags":
+            self._write_tags(arg)
 
-    def delete(self):
-        call("delete bucket", self.bucket.delete_bucket, not_found=NOT_FOUND_BUCKET)
+    def _write_tags(self, tags):
+        models = OSS2.models
+        if not tags:
+            call("delete tags", self.bucket.delete_bucket_tagging)
+            return
+        rule = models.TaggingRule()
+        for key, value in sorted(tags.items()):
+            rule.add(key, value)
+        call("set tags", self.bucket.put_bucket_tagging, models.Tagging(rule))
+
+
+OssBucketManager = OssBucket  # the name oss_bucket_info reads buckets through
+
+
+def plan_bucket(name, current, params):
+    """The list of (change, argument) needed to reach the options in params, and the 'after' state."""
+    after = dict(current or {"name": name, "acl": "private", "block_public_access": False, "versioning": "disabled",
+                             "encryption": None, "lifecycle_rules": [], "tags": {}, "storage_class": params.get("storage_class")})
+    actions = []
+    if current is None:
+        actions.append(("create", params.get("acl") or "private"))
+        after["acl"] = params.get("acl") or "private"
+    elif params.get("acl") and params["acl"] != current["acl"]:
+        actions.append(("acl", params["acl"]))
+        after["acl"] = params["acl"]
+    if params.get("block_public_access") is not None and params["block_public_access"] != after["block_public_access"]:
+        actions.append(("public_access_block", params["block_public_access"]))
+        after["block_public_access"] = params["block_public_access"]
+    wanted = params.get("versioning")
+    # suspending a never-versioned bucket changes nothing
+    if wanted and wanted != after["versioning"] and not (wanted == "suspended" and after["versioning"] == "disabled"):
+        actions.append(("versioning", wanted))
+        after["versioning"] = wanted
+    if params.get("encryption") is not None:
+        wanted = params["encryption"]
+        wanted = {"algorithm": wanted["algorithm"], "kms_key_id": wanted.get("kms_key_id") or None} if wanted.get("algorithm") else None
+        if wanted != after["encryption"]:
+            actions.append(("encryption", wanted))
+            after["encryption"] = wanted
+    if params.get("lifecycle_rules") is not None:
+        rules = sorted((normalize_rule(r) for r in params["lifecycle_rules"]), key=lambda r: r["id"])
+        validate_rules(rules)
+        if rules != after["lifecycle_rules"]:
+            actions.append(("lifecycle", rules))
+            after["lifecycle_rules"] = rules
+    to_set, to_remove = compare_tags(after["tags"], params.get("tags"), params.get("purge_tags", True))
+    if to_set or to_remove:
+        tags = {k: v for k, v in after["tags"].items() if k not in to_remove}
+        tags.update(to_set)
+        actions.append(("tags", tags))
+        after["tags"] = tags
+    return actions, after
 
 
 def run(bucket, params, check_mode):
     """Converge one bucket; return the module result (changed, diff, bucket)."""
-    manager = OssBucketManager(bucket)
-    before = manager.describe()
-    if params["state"] == "absent":
-        if before is None:
-            return dict(changed=False, diff=dict(before={}, after={}), bucket={})
-        if not check_mode:
-            manager.delete()
-        return dict(changed=True, diff=dict(before=before, after={}), bucket={})
-    actions, predicted = manager.plan(before, params)
-    if not actions:
-        return dict(changed=False, diff=dict(before=before, after=before), bucket=before)
-    if check_mode:
-        return dict(changed=True, diff=dict(before=before or {}, after=predicted), bucket=predicted)
-    manager.apply(actions, params)
-    after = manager.describe()
-    return dict(changed=True, diff=dict(before=before or {}, after=after), bucket=after)
+    return OssBucket(bucket, params, check_mode).run()

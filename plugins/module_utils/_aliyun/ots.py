@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import TABLESTORE
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
 NOT_FOUND = ("OTSObjectNotExist",)
 
@@ -40,14 +41,43 @@ def normalize_table(response, name):
     }
 
 
-class OtsTableManager:
-    def __init__(self, client, name):
-        self.client = client
+class OtsTable(AliyunResource):
+    """One table on the resource loop; the prediction is the desired table."""
+
+    result_key = "table"
+
+    def __init__(self, client, name, params=None, check_mode=False):
+        super().__init__(client, params, check_mode)
         self.name = name
+        self.wanted = None
 
     def describe(self):
         response = call("describe table %s" % self.name, self.client.describe_table, self.name, not_found=NOT_FOUND)
         return normalize_table(response, self.name) if response is not None else None
+
+    def validate(self, current):
+        if self.absent:
+            return
+        desired = self.desired(self.params)
+        if current is not None:
+            if not self.params["primary_key"]:
+                desired["primary_key"] = current["primary_key"]
+            if self.params["defined_columns"] is None:
+                desired["defined_columns"] = current["defined_columns"]
+        self.check(current, desired, self.params)
+        self.wanted = desired
+
+    def plan_create(self):
+        return [Action("create", lambda: self.create(self.wanted))]
+
+    def plan_update(self, current):
+        return [] if current == self.wanted else [Action("update", lambda: self.update(current, self.wanted))]
+
+    def plan_delete(self, current):
+        return [Action("delete", self.delete)]
+
+    def predict(self, current):
+        return {} if self.absent else self.wanted
 
     def desired(self, params):
         return {
@@ -61,7 +91,7 @@ class OtsTableManager:
             "reserved_write": params["reserved_write"],
         }
 
-    def validate(self, current, desired, params):
+    def check(self, current, desired, params):
         if not desired["primary_key"]:
             raise AliyunError("primary_key is required to create table %s" % self.name)
         if not 1 <= len(desired["primary_key"]) <= 4:
@@ -105,29 +135,5 @@ class OtsTableManager:
 
 
 def run(client, params, check_mode):
-    manager = OtsTableManager(client, params["name"])
-    before = manager.describe()
-    if params["state"] == "absent":
-        if before is None:
-            return dict(changed=False, diff=dict(before={}, after={}), table={})
-        if not check_mode:
-            manager.delete()
-        return dict(changed=True, diff=dict(before=before, after={}), table={})
-    desired = manager.desired(params)
-    if before is not None:
-        if not params["primary_key"]:
-            desired["primary_key"] = before["primary_key"]
-        if params["defined_columns"] is None:
-            desired["defined_columns"] = before["defined_columns"]
-    manager.validate(before, desired, params)
-    if before == desired:
-        return dict(changed=False, diff=dict(before=before, after=before), table=before)
-    if not check_mode:
-        if before is None:
-            manager.create(desired)
-        else:
-            manager.update(before, desired)
-        after = manager.describe()
-    else:
-        after = desired
-    return dict(changed=True, diff=dict(before=before or {}, after=after), table=after)
+    """Converge one table; return the module result (changed, diff, table)."""
+    return OtsTable(client, params["name"], params, check_mode).run()

@@ -13,7 +13,8 @@ import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import policy as policy_doc
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import RAM_CLIENT, RAM_MODELS, openapi_config
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import call
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
 ROLE_NOT_FOUND = ("EntityNotExist.Role",)
 POLICY_NOT_FOUND = ("EntityNotExist.Policy",)
@@ -47,73 +48,82 @@ def describe_role(client, name):
     }
 
 
-def run_role(client, params, check_mode):
-    m = RAM_MODELS
-    name = params["name"]
-    before = describe_role(client, name)
-    if params["state"] == "absent":
-        if before is None:
-            return dict(changed=False, diff=dict(before={}, after={}), role={})
-        if not check_mode:
-            for pol in before["policies"]:
-                call("detach %s" % pol["name"], client.detach_policy_from_role,
-                     m.DetachPolicyFromRoleRequest(policy_name=pol["name"], policy_type=pol["type"], role_name=name))
-            call("delete role %s" % name, client.delete_role, m.DeleteRoleRequest(role_name=name), not_found=ROLE_NOT_FOUND)
-        return dict(changed=True, diff=dict(before=before, after={}), role={})
+def _key(policy):
+    return (policy["type"], policy["name"])
 
-    trust = params["assume_role_policy"]
-    if trust is not None:
-        trust = policy_doc.normalize(trust, "assume_role_policy")
-    elif before is None:
-        from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 
-        raise AliyunError("assume_role_policy is required to create role %s" % name)
-    wanted_policies = None
-    if params["policies"] is not None:
-        wanted_policies = sorted(({"name": p["name"], "type": p["type"]} for p in params["policies"]), key=lambda p: (p["type"], p["name"]))
-    after = dict(before or {"name": name, "arn": None, "role_id": None, "description": "", "max_session_duration": 3600, "policies": []})
-    actions = []
-    if before is None:
-        actions.append("create")
-        after.update(assume_role_policy=trust, description=params["description"] or "", max_session_duration=params["max_session_duration"] or 3600)
-    else:
-        update = {}
-        if trust is not None and policy_doc.normalize(before["assume_role_policy"]) != trust:
-            update["new_assume_role_policy_document"] = json.dumps(trust, sort_keys=True)
-            after["assume_role_policy"] = trust
-        if params["description"] is not None and params["description"] != before["description"]:
-            update["new_description"] = params["description"]
-            after["description"] = params["description"]
-        if params["max_session_duration"] is not None and params["max_session_duration"] != before["max_session_duration"]:
-            update["new_max_session_duration"] = params["max_session_duration"]
-            after["max_session_duration"] = params["max_session_duration"]
+class RamRole(AliyunResource):
+    """A role and its attached policies on the resource loop."""
+
+    result_key = "role"
+
+    def describe(self):
+        return describe_role(self.client, self.params["name"])
+
+    def validate(self, current):
+        if self.absent:
+            return
+        trust = self.params["assume_role_policy"]
+        if trust is None and current is None:
+            raise AliyunError("assume_role_policy is required to create role %s" % self.params["name"])
+        self.trust = policy_doc.normalize(trust, "assume_role_policy") if trust is not None else None
+
+    def plan_create(self):
+        p = self.params
+        self.after = {"name": p["name"], "arn": None, "role_id": None, "description": p["description"] or "",
+                      "max_session_duration": p["max_session_duration"] or 3600, "policies": [], "assume_role_policy": self.trust}
+        create = RAM_MODELS.CreateRoleRequest(
+            role_name=p["name"], assume_role_policy_document=json.dumps(self.trust, sort_keys=True),
+            description=p["description"], max_session_duration=p["max_session_duration"])
+        return [Action("create", lambda: call("create role %s" % p["name"], self.client.create_role, create))] + self._plan_policies()
+
+    def plan_update(self, current):
+        p, self.after, update = self.params, dict(current), {}
+        if self.trust is not None and policy_doc.normalize(current["assume_role_policy"]) != self.trust:
+            update["new_assume_role_policy_document"] = json.dumps(self.trust, sort_keys=True)
+            self.after["assume_role_policy"] = self.trust
+        for option, field in (("description", "new_description"), ("max_session_duration", "new_max_session_duration")):
+            if p[option] is not None and p[option] != current[option]:
+                update[field] = self.after[option] = p[option]
+        actions = []
         if update:
-            actions.append(("update", update))
-    attach, detach = [], []
-    if wanted_policies is not None:
-        current = after["policies"]
-        attach = [p for p in wanted_policies if p not in current]
-        detach = [p for p in current if p not in wanted_policies] if params["purge_policies"] else []
-        after["policies"] = sorted([p for p in current if p not in detach] + attach, key=lambda p: (p["type"], p["name"]))
-    if not actions and not attach and not detach:
-        return dict(changed=False, diff=dict(before=before, after=before), role=before)
-    if check_mode:
-        return dict(changed=True, diff=dict(before=before or {}, after=after), role=after)
-    for action in actions:
-        if action == "create":
-            call("create role %s" % name, client.create_role, m.CreateRoleRequest(
-                role_name=name, assume_role_policy_document=json.dumps(trust, sort_keys=True),
-                description=params["description"], max_session_duration=params["max_session_duration"]))
+            request = RAM_MODELS.UpdateRoleRequest(role_name=p["name"], **update)
+            actions.append(Action("update", lambda: call("update role %s" % p["name"], self.client.update_role, request)))
+        return actions + self._plan_policies()
+
+    def _plan_policies(self):
+        if self.params["policies"] is None:
+            return []
+        wanted = sorted(({"name": p["name"], "type": p["type"]} for p in self.params["policies"]), key=_key)
+        current = self.after["policies"]
+        attach = [p for p in wanted if p not in current]
+        detach = [p for p in current if p not in wanted] if self.params["purge_policies"] else []
+        self.after["policies"] = sorted([p for p in current if p not in detach] + attach, key=_key)
+        return ([Action("detach %s" % pol["name"], lambda pol=pol: self._attachment("detach", pol)) for pol in detach]
+                + [Action("attach %s" % pol["name"], lambda pol=pol: self._attachment("attach", pol)) for pol in attach])
+
+    def _attachment(self, verb, pol):
+        m, name = RAM_MODELS, self.params["name"]
+        if verb == "detach":
+            call("detach %s" % pol["name"], self.client.detach_policy_from_role,
+                 m.DetachPolicyFromRoleRequest(policy_name=pol["name"], policy_type=pol["type"], role_name=name))
         else:
-            call("update role %s" % name, client.update_role, m.UpdateRoleRequest(role_name=name, **action[1]))
-    for pol in detach:
-        call("detach %s" % pol["name"], client.detach_policy_from_role,
-             m.DetachPolicyFromRoleRequest(policy_name=pol["name"], policy_type=pol["type"], role_name=name))
-    for pol in attach:
-        call("attach %s" % pol["name"], client.attach_policy_to_role,
-             m.AttachPolicyToRoleRequest(policy_name=pol["name"], policy_type=pol["type"], role_name=name))
-    result = describe_role(client, name)
-    return dict(changed=True, diff=dict(before=before or {}, after=result), role=result)
+            call("attach %s" % pol["name"], self.client.attach_policy_to_role,
+                 m.AttachPolicyToRoleRequest(policy_name=pol["name"], policy_type=pol["type"], role_name=name))
+
+    def plan_delete(self, current):
+        name = self.params["name"]
+        request = RAM_MODELS.DeleteRoleRequest(role_name=name)
+        return ([Action("detach %s" % pol["name"], lambda pol=pol: self._attachment("detach", pol)) for pol in current["policies"]]
+                + [Action("delete", lambda: call("delete role %s" % name, self.client.delete_role, request, not_found=ROLE_NOT_FOUND))])
+
+    def predict(self, current):
+        return {} if self.absent else self.after
+
+
+def run_role(client, params, check_mode):
+    """Converge one role; return the module result (changed, diff, role)."""
+    return RamRole(client, params, check_mode).run()
 
 
 # ------------------------------------------------------------------- policies
@@ -138,49 +148,61 @@ def describe_policy(client, name):
     }
 
 
-def run_policy(client, params, check_mode):
-    m = RAM_MODELS
-    name = params["name"]
-    before = describe_policy(client, name)
-    if params["state"] == "absent":
-        if before is None:
-            return dict(changed=False, diff=dict(before={}, after={}), policy={})
-        if not check_mode:
-            call("delete policy %s" % name, client.delete_policy, m.DeletePolicyRequest(policy_name=name, cascading_delete=True), not_found=POLICY_NOT_FOUND)
-        return dict(changed=True, diff=dict(before=before, after={}), policy={})
-    document = params["policy_document"]
-    if document is None and before is None:
-        from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+class RamPolicy(AliyunResource):
+    """A custom policy (a new default version when its document changes) and the roles it is attached to."""
 
-        raise AliyunError("policy_document is required to create policy %s" % name)
-    wanted = policy_doc.normalize(document) if document is not None else None
-    after = dict(before or {"name": name, "type": "Custom", "description": params["description"] or "", "default_version": "v1", "roles": []})
-    new_version = False
-    if before is None:
-        after["policy_document"] = wanted
-    elif wanted is not None and policy_doc.normalize(before["policy_document"]) != wanted:
-        new_version = True
-        after["policy_document"] = wanted
-    attach, detach = [], []
-    if params["roles"] is not None:
-        wanted_roles = sorted(set(params["roles"]))
-        attach = [r for r in wanted_roles if r not in after["roles"]]
-        detach = [r for r in after["roles"] if r not in wanted_roles] if params["purge_roles"] else []
-        after["roles"] = sorted([r for r in after["roles"] if r not in detach] + attach)
-    if before is not None and not new_version and not attach and not detach:
-        return dict(changed=False, diff=dict(before=before, after=before), policy=before)
-    if check_mode:
-        return dict(changed=True, diff=dict(before=before or {}, after=after), policy=after)
-    if before is None:
-        call("create policy %s" % name, client.create_policy, m.CreatePolicyRequest(
-            policy_name=name, policy_document=json.dumps(wanted, sort_keys=True), description=params["description"]))
-    elif new_version:
-        call("update policy %s" % name, client.create_policy_version, m.CreatePolicyVersionRequest(
-            policy_name=name, policy_document=json.dumps(wanted, sort_keys=True), set_as_default=True,
-            rotate_strategy="DeleteOldestNonDefaultVersionWhenLimitExceeded"))
-    for role in detach:
-        call("detach from %s" % role, client.detach_policy_from_role, m.DetachPolicyFromRoleRequest(policy_name=name, policy_type="Custom", role_name=role))
-    for role in attach:
-        call("attach to %s" % role, client.attach_policy_to_role, m.AttachPolicyToRoleRequest(policy_name=name, policy_type="Custom", role_name=role))
-    result = describe_policy(client, name)
-    return dict(changed=True, diff=dict(before=before or {}, after=result), policy=result)
+    result_key = "policy"
+
+    def describe(self):
+        return describe_policy(self.client, self.params["name"])
+
+    def validate(self, current):
+        document = self.params["policy_document"]
+        if not self.absent and document is None and current is None:
+            raise AliyunError("policy_document is required to create policy %s" % self.params["name"])
+        self.wanted = policy_doc.normalize(document) if document is not None else None
+
+    def plan_create(self):
+        p, m = self.params, RAM_MODELS
+        self.after = {"name": p["name"], "type": "Custom", "description": p["description"] or "", "default_version": "v1", "roles": [],
+                      "policy_document": self.wanted}
+        request = m.CreatePolicyRequest(policy_name=p["name"], policy_document=json.dumps(self.wanted, sort_keys=True), description=p["description"])
+        return [Action("create", lambda: call("create policy %s" % p["name"], self.client.create_policy, request))] + self._plan_roles()
+
+    def plan_update(self, current):
+        name, self.after, actions = self.params["name"], dict(current), []
+        if self.wanted is not None and policy_doc.normalize(current["policy_document"]) != self.wanted:
+            self.after["policy_document"] = self.wanted
+            request = RAM_MODELS.CreatePolicyVersionRequest(
+                policy_name=name, policy_document=json.dumps(self.wanted, sort_keys=True), set_as_default=True,
+                rotate_strategy="DeleteOldestNonDefaultVersionWhenLimitExceeded")
+            actions.append(Action("new version", lambda: call("update policy %s" % name, self.client.create_policy_version, request)))
+        return actions + self._plan_roles()
+
+    def _plan_roles(self):
+        if self.params["roles"] is None:
+            return []
+        name, m, roles = self.params["name"], RAM_MODELS, self.after["roles"]
+        wanted = sorted(set(self.params["roles"]))
+        attach = [r for r in wanted if r not in roles]
+        detach = [r for r in roles if r not in wanted] if self.params["purge_roles"] else []
+        self.after["roles"] = sorted([r for r in roles if r not in detach] + attach)
+        return ([Action("detach from %s" % role, lambda role=role: call(
+            "detach from %s" % role, self.client.detach_policy_from_role,
+            m.DetachPolicyFromRoleRequest(policy_name=name, policy_type="Custom", role_name=role))) for role in detach]
+            + [Action("attach to %s" % role, lambda role=role: call(
+                "attach to %s" % role, self.client.attach_policy_to_role,
+                m.AttachPolicyToRoleRequest(policy_name=name, policy_type="Custom", role_name=role))) for role in attach])
+
+    def plan_delete(self, current):
+        name = self.params["name"]
+        request = RAM_MODELS.DeletePolicyRequest(policy_name=name, cascading_delete=True)
+        return [Action("delete", lambda: call("delete policy %s" % name, self.client.delete_policy, request, not_found=POLICY_NOT_FOUND))]
+
+    def predict(self, current):
+        return {} if self.absent else self.after
+
+
+def run_policy(client, params, check_mode):
+    """Converge one custom policy; return the module result (changed, diff, policy)."""
+    return RamPolicy(client, params, check_mode).run()
