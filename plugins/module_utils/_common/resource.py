@@ -118,6 +118,10 @@ class Resource:
         """Check mode's ``after``: :meth:`predict` (a family may ask its server instead)."""
         return self.predict(current)
 
+    def unchanged_view(self, current):
+        """The result when nothing is to be done: the resource as read."""
+        return self.view(current)
+
     def failed(self, raw):
         """A message when ``raw`` shows the resource failed (the wait stops); ``None`` otherwise."""
         return None
@@ -180,7 +184,7 @@ class Resource:
         before = self.view(current)
         after_raw = current
         if not actions:
-            after = before
+            after = self.unchanged_view(current)
         elif self.check_mode:
             after_raw = None
             after = self.predict_plan(current, actions)

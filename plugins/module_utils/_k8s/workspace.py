@@ -21,7 +21,8 @@ import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import clean, ensure, parse_quantity
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resource import K8sResource
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import clean, parse_quantity
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MEMBER_KINDS = {"user": "User", "group": "Group", "serviceaccount": "ServiceAccount"}
@@ -248,11 +249,28 @@ def normalize_workspace(workspace, namespace, ns_obj, quota, limit_range, bindin
     return out
 
 
-class WorkspaceService:
-    def __init__(self, api):
-        self.api = api
+EMPTY = {"Namespace": None, "ResourceQuota": None, "LimitRange": None, "NetworkPolicy": None, "RoleBinding": {}, "environments": []}
+OBJECT_NAMES = {"ResourceQuota": C.QUOTA_NAME, "LimitRange": C.LIMITRANGE_NAME, "NetworkPolicy": C.NETWORKPOLICY_NAME}
 
-    def _live(self, workspace, namespace):
+
+class Workspace(K8sResource):
+    """A workspace on the resource loop; in check mode the prediction is the API server's dry-run answer."""
+
+    result_key = "workspace"
+
+    def __init__(self, api, params):
+        super().__init__(api, params)
+        self.workspace = params["name"]
+        self.desired = None
+        if self.absent:
+            validate_name(self.workspace, "workspace", max_len=60)
+            self.namespace = C.workspace_namespace(self.workspace, params.get("namespace"))
+        else:
+            self.desired = build_all(params)
+            self.namespace = self.desired["namespace"]
+
+    def describe(self):
+        workspace, namespace = self.workspace, self.namespace
         ns_obj = self.api.get("Namespace", namespace)
         if ns_obj is None:
             return None
@@ -275,103 +293,101 @@ class WorkspaceService:
             "environments": [e["metadata"]["name"] for e in envs],
         }
 
+    def normalize(self, raw):
+        return normalize_workspace(self.workspace, self.namespace, raw["Namespace"], raw["ResourceQuota"], raw["LimitRange"],
+                                   list(raw["RoleBinding"].values()), raw["NetworkPolicy"], raw.get("environments"))
+
     @staticmethod
-    def _view(workspace, namespace, objs):
-        if objs is None:
-            return None
-        return normalize_workspace(workspace, namespace, objs["Namespace"], objs["ResourceQuota"], objs["LimitRange"],
-                                   list(objs["RoleBinding"].values()), objs["NetworkPolicy"], objs.get("environments"))
+    def terminating(live):
+        return live is not None and (live["Namespace"].get("status") or {}).get("phase") == "Terminating"
 
-    def present(self, params):
-        desired = build_all(params)
-        workspace, namespace = params["name"], desired["namespace"]
-        live = self._live(workspace, namespace)
-        before = self._view(workspace, namespace, live)
-        if live is not None and (live["Namespace"].get("status") or {}).get("phase") == "Terminating":
+    def validate(self, current):
+        if not self.absent and self.terminating(current):
             raise K8sError("Namespace %s is being deleted; wait until it is gone before re-creating workspace %s"
-                           % (namespace, workspace))
-        changed = False
-        ns_changed, dummy, ns_after = ensure(self.api, "Namespace", desired["Namespace"])
-        changed |= ns_changed
-        # A namespace that does not exist yet cannot hold dry-run children: predict them.
-        predict = self.api.dry_run and live is None
-        result = {"Namespace": ns_after, "RoleBinding": {}}
-        for kind in ("ResourceQuota", "LimitRange", "NetworkPolicy"):
-            want = desired[kind]
-            current = live[kind] if live else None
-            if want is None:
-                if current is not None and kind == "NetworkPolicy" and params.get("network_isolation") is not None:
-                    self.api.delete(kind, current["metadata"]["name"], namespace)
-                    changed = True
-                    result[kind] = None
-                else:
-                    result[kind] = current
-                continue
-            if predict:
-                changed, result[kind] = True, want
-                continue
-            obj_changed, dummy, after = ensure(self.api, kind, want, namespace, replace_paths=_replace_paths(kind))
-            changed |= obj_changed
-            result[kind] = after
-        live_bindings = live["RoleBinding"] if live else {}
-        members_changed, result["RoleBinding"] = self._sync_members(
-            desired["RoleBinding"], live_bindings, namespace, predict, params.get("purge_members", True))
-        changed |= members_changed
-        if desired["RoleBinding"] is not None:
-            for name in (live or {}).get("extra_bindings") or []:
-                self.api.delete("RoleBinding", name, namespace)
-                changed = True
-        result["environments"] = live["environments"] if live else []
-        after = self._view(workspace, namespace, result)
-        if not self.api.dry_run and changed:
-            after = self._view(workspace, namespace, self._live(workspace, namespace))
-        return changed, before, after
+                           % (self.namespace, self.workspace))
+        if self.absent and current and not self.terminating(current) and current["environments"] and not self.params.get("force"):
+            raise K8sError("Workspace %s still has %d environment(s): %s. Delete them first or set force=true"
+                           % (self.workspace, len(current["environments"]), ", ".join(sorted(current["environments"]))),
+                           details={"environments": sorted(current["environments"])})
 
-    def _sync_members(self, desired, live, namespace, predict, purge):
+    def unchanged_view(self, current):
+        return None if self.absent else self.view(current)
+
+    def plan_delete(self, current):
+        return [] if self.terminating(current) else self.remove("Namespace", self.namespace, propagation="Foreground")
+
+    def plan_create(self):
+        return self.plan_update(None)
+
+    def plan_update(self, current):
+        live, namespace = current or EMPTY, self.namespace
+        actions = self.converge("Namespace", self.desired["Namespace"], live["Namespace"])
+        for kind in ("ResourceQuota", "LimitRange", "NetworkPolicy"):
+            want, have = self.desired[kind], live[kind]
+            if want is not None:
+                actions += self.converge(kind, want, have, namespace, replace_paths=_replace_paths(kind))
+            elif have is not None and kind == "NetworkPolicy" and self.params.get("network_isolation") is not None:
+                actions += self.remove(kind, have["metadata"]["name"], namespace)
+        return actions + self._plan_members(live)
+
+    def _plan_members(self, live):
         """Bindings keyed by subject: create, replace (roleRef is immutable), keep, purge.
 
-        ``desired`` is ``None`` when ``members`` was left out: members are left alone."""
+        ``members`` left out (``desired`` is ``None``): members are left alone."""
+        desired, have, namespace = self.desired["RoleBinding"], live["RoleBinding"], self.namespace
         if desired is None:
-            return False, dict(live)
-        changed, result = False, {}
+            return []
+        actions = []
         for key, want in desired.items():
-            current = live.get(key)
+            current = have.get(key)
             if current is not None and current.get("roleRef") != want["roleRef"]:
-                self.api.delete("RoleBinding", current["metadata"]["name"], namespace)
-                current, changed = None, True
-            if predict or (current is None and self.api.dry_run and key in live):
-                changed, result[key] = True, want
-            elif current is None:
-                result[key] = self.api.create("RoleBinding", want, namespace) or want
-                changed = True
-            else:
+                actions += self.remove("RoleBinding", current["metadata"]["name"], namespace)
+                current = None
+            if current is not None:  # keep the binding's name (bindings of an older naming are adopted)
                 want = dict(want, metadata=dict(want["metadata"], name=current["metadata"]["name"]))
-                obj_changed, dummy, result[key] = ensure(self.api, "RoleBinding", want, namespace)
-                changed |= obj_changed
-        for key in sorted(set(live) - set(desired), key=str):
-            if purge:
-                self.api.delete("RoleBinding", live[key]["metadata"]["name"], namespace)
-                changed = True
-            else:
-                result[key] = live[key]
-        return changed, result
+            actions += self.converge("RoleBinding", want, current, namespace)
+        if self.params.get("purge_members", True):
+            for key in sorted(set(have) - set(desired), key=str):
+                actions += self.remove("RoleBinding", have[key]["metadata"]["name"], namespace)
+        for name in live.get("extra_bindings") or []:
+            actions += self.remove("RoleBinding", name, namespace)
+        return actions
+
+    def predict(self, current):
+        """The live objects with the server's answers to this run's (dry-run) writes laid over them."""
+        if self.absent:
+            return None
+        live, namespace = current or EMPTY, self.namespace
+        raw = {"Namespace": self.answered("Namespace", live["Namespace"], namespace), "environments": live["environments"]}
+        for kind, name in OBJECT_NAMES.items():
+            raw[kind] = self.answered(kind, live[kind], name, namespace)
+        bindings = {}
+        for key, binding in live["RoleBinding"].items():
+            answer = self.answered("RoleBinding", binding, binding["metadata"]["name"], namespace)
+            if answer is not None:
+                bindings[key] = answer
+        for key, answer in self.answers.items():
+            if key[0] == "RoleBinding" and answer is not None:
+                bindings[subject_key((answer.get("subjects") or [{}])[0])] = answer
+        raw["RoleBinding"] = bindings
+        return self.view(raw)
+
+
+class WorkspaceService:
+    """``present(params)`` / ``absent(params)`` -> ``(changed, before, after)`` (the module's view of a run)."""
+
+    def __init__(self, api):
+        self.api = api
+
+    def _run(self, params, state):
+        result = Workspace(self.api, dict(params, state=state)).run()
+        return result["changed"], result["diff"]["before"], result["diff"]["after"]
+
+    def present(self, params):
+        return self._run(params, "present")
 
     def absent(self, params):
-        workspace = params["name"]
-        validate_name(workspace, "workspace", max_len=60)
-        namespace = C.workspace_namespace(workspace, params.get("namespace"))
-        live = self._live(workspace, namespace)
-        before = self._view(workspace, namespace, live)
-        if live is None:
-            return False, None, None
-        if (live["Namespace"].get("status") or {}).get("phase") == "Terminating":
-            return False, before, None
-        if live["environments"] and not params.get("force"):
-            raise K8sError("Workspace %s still has %d environment(s): %s. Delete them first or set force=true"
-                           % (workspace, len(live["environments"]), ", ".join(sorted(live["environments"]))),
-                           details={"environments": sorted(live["environments"])})
-        self.api.delete("Namespace", namespace, propagation="Foreground")
-        return True, before, None
+        return self._run(params, "absent")
 
 
 def _extra_bindings(bindings):
