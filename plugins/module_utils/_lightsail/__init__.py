@@ -52,9 +52,12 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     resource_arn=None)`` -> operations (TagResource/UntagResource; nothing in check mode).
 
 ``resource``
-    ``LightsailResource(client, params)`` -- subclass with ``result_key``, ``describe()``,
+    ``LightsailResource(client, params)`` -- the Lightsail subclass of ``_common.resource.Resource``
+    (the collection's one resource loop): subclass with ``result_key``, ``describe()``,
     ``validate()``, ``plan_create()``, ``plan_update(current)``, ``plan_delete(current)``,
-    ``predict(current)``, ``refresh(current)``, ``extra_result()``; ``run()`` returns
+    ``predict(current)``, ``extra_result()``, and, for a resource that settles after a write,
+    the predicates ``ready(raw)`` / ``failed(raw)`` with ``what()`` (awaited through
+    ``client.wait_for`` when ``wait``; ``refresh(current)`` stays overridable); ``run()`` returns
     ``{changed, actions, diff: {before, after}, <result_key>: ...}``: one read when unchanged,
     no writes in check mode; ``self.warnings`` (list) come back as ``result["warnings"]``.
     ``Action(description, apply, then=None)``.
