@@ -15,7 +15,12 @@ client talks to, storing objects in memory. It lacks a few things our modules re
   lists. They are applied here (``k=v``, ``k!=v``, ``k``, ``!k``, ``k in (a,b)``, and
   field paths such as ``spec.nodeName`` or ``status.phase``).
 - **Dry run**: kmock persists ``?dryRun=All`` writes. Here a dry-run create / patch /
-  delete computes the answer (merge patch applied to a copy) and stores nothing.
+  delete computes the answer (merge patch applied to a copy) and stores nothing, after the
+  same checks as the real write: its answer is what the real write then stores.
+- **Validation and defaults** (:func:`admission`), for dry-run and real writes alike: a name
+  that is not a DNS subdomain (a DNS label for Namespaces and Services) is ``422 Invalid``, a
+  RoleBinding's ``roleRef`` cannot change (``422``), a create of an existing object is
+  ``409 AlreadyExists``; a Namespace gets ``spec.finalizers: [kubernetes]``.
 - **Server-set metadata**: created objects get ``uid``, ``resourceVersion``,
   ``creationTimestamp`` and ``namespace``; every patch bumps ``resourceVersion``.
 - **Eviction**: ``POST .../pods/NAME/eviction`` deletes the pod.
@@ -63,6 +68,30 @@ PLURALS = {
     "rbac.authorization.k8s.io/v1": ["rolebindings", "roles", "clusterroles", "clusterrolebindings"],
     "networking.k8s.io/v1": ["networkpolicies"],
 }
+
+
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+KIND_OF = {"namespaces": "Namespace", "services": "Service", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding"}
+
+
+def admission(kind, current, new):
+    """The API server's validation message for writing ``new`` over ``current`` (``None`` when
+    creating), or ``None`` when it is admitted. Shared with the unit tests' FakeApi."""
+    name = str((new.get("metadata") or {}).get("name") or "")
+    pattern, limit, what = (DNS_LABEL, 63, "label") if kind in ("Namespace", "Service") else (DNS_SUBDOMAIN, 253, "subdomain")
+    if len(name) > limit or not pattern.match(name):
+        return ("%s %r is invalid: metadata.name: Invalid value: %r: a lowercase RFC 1123 %s must consist of lower case "
+                "alphanumeric characters, '-'%s, start and end with an alphanumeric character, at most %d characters"
+                % (kind, name, name, what, "" if what == "label" else " or '.'", limit))
+    if kind in ("RoleBinding", "ClusterRoleBinding") and current is not None and current.get("roleRef") != new.get("roleRef"):
+        return "%s %r is invalid: roleRef: Invalid value: %r: cannot change roleRef" % (kind, name, new.get("roleRef"))
+    return None
+
+
+def _invalid(kind, current, new):
+    message = admission(kind, current, new)
+    return _status(422, "Invalid", message) if message else None
 
 
 def _now():
@@ -183,20 +212,27 @@ class OpsforgeEmulator(kmock.KubernetesEmulator):
                 and request.action == _kenums.action.CREATE:
             return _status(404, "NotFound", 'namespaces "%s" not found' % request.namespace)
         dry_run = request.params.get("dryRun") == "All"
+        kind = KIND_OF.get(getattr(request.resource, "plural", None), "object")
         if request.action == _kenums.action.CREATE and isinstance(request.data, dict):
             name = (request.data.get("metadata") or {}).get("name")
-            if dry_run or self._find(request, name) is None:
-                self._stamp(request.data, request.namespace)
+            refused = _invalid(kind, None, request.data)
+            if refused is not None:
+                return refused
+            if self._find(request, name) is not None:
+                return _status(409, "AlreadyExists", '%s "%s" already exists' % (request.resource.plural, name))
+            self._stamp(request.data, request.namespace)
             if dry_run:
-                if self._find(request, name) is not None:
-                    return _status(409, "AlreadyExists", "%s %r already exists" % (request.resource.plural, name))
                 return aiohttp.web.json_response(request.data, status=201)
         elif request.action == _kenums.action.UPDATE and request.name is not None:
             current = self._find(request, request.name)
             if current is None:
                 return _status(404, "NotFound", '%s "%s" not found' % (request.resource.plural, request.name))
+            updated = dict(_kdicts.patch_dict(copy.deepcopy(current.raw), request.data))
+            refused = _invalid(kind, current.raw, updated)
+            if refused is not None:
+                return refused
             if dry_run:
-                return aiohttp.web.json_response(dict(_kdicts.patch_dict(copy.deepcopy(current.raw), request.data)))
+                return aiohttp.web.json_response(updated)
             if isinstance(request.data, dict):
                 request.data.setdefault("metadata", {})["resourceVersion"] = self._next_rv()
         elif request.action == _kenums.action.DELETE and request.name is not None:
@@ -236,11 +272,15 @@ class OpsforgeEmulator(kmock.KubernetesEmulator):
         if name is None and method == "POST":
             body = copy.deepcopy(data)
             ns_name = body["metadata"]["name"]
+            refused = _invalid("Namespace", None, body)
+            if refused is not None:
+                return refused
             if ns_name in self.namespaces:
                 return _status(409, "AlreadyExists", 'namespaces "%s" already exists' % ns_name)
             body.update(apiVersion="v1", kind="Namespace")
             self._stamp(body, None)
             body["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = ns_name
+            body.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             body["status"] = {"phase": "Active"}
             if not dry_run:
                 self.namespaces[ns_name] = body

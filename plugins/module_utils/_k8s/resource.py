@@ -14,8 +14,9 @@ validates, admits and defaults each object and stores nothing, and its answers *
 prediction. :meth:`K8sResource.answered` lays the answers over the objects read at the start.
 
 The server cannot answer for an object whose namespace is itself only created by this plan
-(it answers 404), nor for an object re-created after a delete of the same plan (409: the
-dry-run delete removed nothing). Only there the object as sent stands in for the answer.
+(it would answer 404; such objects are not sent), nor for an object re-created after a delete
+of the same plan (409: the dry-run delete removed nothing). Only there the object as sent
+stands in for the answer.
 """
 
 from __future__ import annotations
@@ -49,22 +50,19 @@ class K8sResource(Resource):
     # -- writes that record the answer ------------------------------------------------------
     def create(self, kind, body, namespace=None):
         key = self.key(kind, body["metadata"]["name"], namespace)
-        try:
-            answer = self.api.create(kind, body, namespace)
-        except K8sError as err:
-            if not self._unanswerable(err, key):
-                raise
-            answer = _as_sent(kind, body, key[1])
+        if self.api.dry_run and key[1] in self.new_namespaces:
+            answer = _as_sent(kind, body, key[1])  # the server would answer 404: its namespace is not there yet
+        else:
+            try:
+                answer = self.api.create(kind, body, namespace)
+            except K8sError as err:
+                if not (self.api.dry_run and err.status == 409 and key in self.answers):
+                    raise
+                answer = _as_sent(kind, body, key[1])  # re-created after a dry-run delete that removed nothing
         if kind == "Namespace":
             self.new_namespaces.add(key[2])
         self.answers[key] = answer or body
         return self.answers[key]
-
-    def _unanswerable(self, err, key):
-        """A dry-run create the server cannot judge (see the module docstring)."""
-        if not self.api.dry_run:
-            return False
-        return (err.status == 404 and key[1] in self.new_namespaces) or (err.status == 409 and key in self.answers)
 
     def patch(self, kind, name, patch, namespace=None):
         key = self.key(kind, name, namespace)

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.api import KINDS
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import matches
+from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import admission, matches
 
 
 def merge(target, patch):
@@ -33,7 +33,7 @@ def merge(target, patch):
 
 
 class FakeApi:
-    """Objects by (kind, namespace, name). ``dry_run`` mimics the server's: answer, store nothing.
+    """Objects by (kind, namespace, name). ``dry_run`` mimics the server's: validate, answer, store nothing.
 
     ``writes`` records (verb, kind, namespace, name) of persisted writes; ``fail`` maps
     (verb, kind) to a K8sError to raise.
@@ -78,6 +78,7 @@ class FakeApi:
         self._count("create", kind)
         namespace = self._ns(kind, namespace)
         name = body["metadata"]["name"]
+        self._admit(kind, None, body)
         if (kind, namespace, name) in self.store:
             raise K8sError("%s %s already exists" % (kind, name), status=409, reason="AlreadyExists")
         if namespace and ("Namespace", None, namespace) not in self.store:
@@ -98,12 +99,20 @@ class FakeApi:
         if key not in self.store:
             raise K8sError("%s %s not found" % (kind, name), status=404, reason="NotFound")
         obj = merge(self.store[key], patch)
+        self._admit(kind, self.store[key], obj)
         if self.dry_run:
             return obj
         self.writes.append(("patch", kind, key[1], name))
         obj["metadata"]["resourceVersion"] = str(next(self._rv))
         self.store[key] = obj
         return copy.deepcopy(obj)
+
+    @staticmethod
+    def _admit(kind, current, new):
+        """The server's validation (the same as kmock's), dry run or not."""
+        message = admission(kind, current, new)
+        if message:
+            raise K8sError(message, status=422, reason="Invalid")
 
     def delete(self, kind, name, namespace=None, propagation="Background"):
         self._count("delete", kind)
@@ -156,3 +165,17 @@ def test_fake_create_in_missing_namespace_is_404():
     with pytest.raises(K8sError) as err:
         FakeApi().create("Secret", {"metadata": {"name": "s"}}, "nope")
     assert err.value.status == 404
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_fake_refuses_what_the_server_refuses_dry_run_or_not(dry_run):
+    binding = {"metadata": {"name": "rb"}, "roleRef": {"kind": "ClusterRole", "name": "edit"}, "subjects": [{"kind": "User", "name": "a"}]}
+    api = FakeApi([namespace(), dict(binding, kind="RoleBinding", metadata={"name": "rb", "namespace": "ws-vision"})], dry_run=dry_run)
+    stored = copy.deepcopy(api.store)
+    for write in (lambda: api.create("Secret", {"metadata": {"name": "Not_Valid"}}, "ws-vision"),
+                  lambda: api.create("Namespace", {"metadata": {"name": "a.b"}}),
+                  lambda: api.patch("RoleBinding", "rb", {"roleRef": {"name": "admin"}}, "ws-vision")):
+        with pytest.raises(K8sError) as err:
+            write()
+        assert (err.value.status, err.value.reason) == (422, "Invalid")
+    assert api.store == stored and api.writes == []
