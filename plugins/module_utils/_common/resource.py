@@ -18,7 +18,10 @@ family's class and says:
 - ``ready(raw)`` / ``failed(raw)``: readiness and failure predicates; when ``ready`` is set and
   ``wait`` is on, the resource is read again until ``ready`` is true, ``failed`` returns a message
   (the wait ends at once with that message) or ``wait_timeout`` passes;
-- ``extra_result(current, after_raw)``: more top-level result keys.
+- ``extra_result(current, after_raw)``: more top-level result keys;
+- rarely: ``predict_plan(current, actions)`` (a family whose server can answer a dry run sends
+  the plan there instead of predicting it, see ``_k8s/resource.py``) and
+  ``unchanged_view(current)`` (the result when nothing is to be done; default: as read).
 
 :meth:`Resource.run` returns ``changed``, ``diff`` (before/after), ``<result_key>`` and, when
 ``report_actions``, ``actions`` (the descriptions of what was, or would be, done).
