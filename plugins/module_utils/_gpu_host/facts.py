@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host.errors import GpuHostError
 
 # The first driver of the CUDA 12 series on Linux: older drivers cannot run CUDA 12 images.
 DEFAULT_MIN_DRIVER = "525.60.13"
@@ -232,9 +232,9 @@ def parse_nvidia_smi_xml(text):
         # The DOCTYPE names an external DTD that ElementTree never fetches.
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise K8sError("nvidia-smi -q -x printed XML that cannot be parsed: %s" % exc, cause=exc)
+        raise GpuHostError("nvidia-smi -q -x printed XML that cannot be parsed: %s" % exc, cause=exc)
     if root.tag != "nvidia_smi_log":
-        raise K8sError("nvidia-smi -q -x printed <%s>, expected <nvidia_smi_log>" % root.tag)
+        raise GpuHostError("nvidia-smi -q -x printed <%s>, expected <nvidia_smi_log>" % root.tag)
     return {
         "driver_version": _text(root, "driver_version"),
         "cuda_version": _text(root, "cuda_version"),
@@ -309,7 +309,7 @@ class _Nvml:
         try:
             return getattr(self.lib, func_name)(*args)
         except self.lib.NVMLError as exc:
-            raise K8sError("NVML %s failed: %s" % (func_name, exc), cause=exc)
+            raise GpuHostError("NVML %s failed: %s" % (func_name, exc), cause=exc)
 
 
 def _mib(value):
@@ -433,7 +433,7 @@ def collect_nvidia_smi(run, path="nvidia-smi"):
     """Inventory from ``nvidia-smi -q -x`` (plus ``-L`` for MIG profile names)."""
     rc, out, err = run([path, "-q", "-x"])
     if rc != 0:
-        raise K8sError("%s -q -x failed (rc=%s): %s" % (path, rc, (err or out or "").strip()))
+        raise GpuHostError("%s -q -x failed (rc=%s): %s" % (path, rc, (err or out or "").strip()))
     inventory = parse_nvidia_smi_xml(out)
     if any(gpu["mig_devices"] for gpu in inventory["gpus"]):
         rc, out, _err = run([path, "-L"])
@@ -513,17 +513,17 @@ def gather(source="auto", nvml_lib=None, run=None, nvidia_smi_path="nvidia-smi",
     if source in ("auto", "nvml"):
         if nvml_lib is None:
             if source == "nvml":
-                raise K8sError("source=nvml needs the nvidia-ml-py Python package (import pynvml) on the GPU host")
+                raise GpuHostError("source=nvml needs the nvidia-ml-py Python package (import pynvml) on the GPU host")
         else:
             try:
                 inventory, used = collect_nvml(nvml_lib), "nvml"
-            except K8sError as exc:
+            except GpuHostError as exc:
                 if source == "nvml":
                     raise
                 nvml_error = exc.msg
     if inventory is None:
         if run is None:
-            raise K8sError("nvidia-smi is not available on this host%s" % (
+            raise GpuHostError("nvidia-smi is not available on this host%s" % (
                 " and NVML failed: %s" % nvml_error if nvml_error else ""))
         inventory, used = collect_nvidia_smi(run, nvidia_smi_path), "nvidia_smi"
     for gpu in inventory["gpus"]:
