@@ -21,7 +21,8 @@ import json
 import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import DOCKER  # noqa: F401 (re-exported for the modules)
+# DOCKER is re-exported: the deploy_docker and docker_monitor_info modules import it from here.
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import DOCKER  # pylint: disable=unused-import  # noqa: F401
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import (
     LABEL, docker_client, get_container, normalize_container, not_found, port_free)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_gate import ContainerGate

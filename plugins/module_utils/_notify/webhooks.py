@@ -160,7 +160,7 @@ def _check_answer(kind, status, raw):
         if code in RETRYABLE_CODES.get(kind, ()):
             raise _Retryable("%s webhook is throttling (code %s: %s)" % (kind, code, msg), status, data)
         raise NotifyError("%s webhook refused the message: code %s: %s" % (kind, code, msg),
-                       details={"response": data, "http_status": status})
+                          details={"response": data, "http_status": status})
     if kind == "slack" and text.strip() not in ("ok", ""):
         raise NotifyError("slack webhook refused the message: %s" % text.strip()[:200], details={"http_status": status})
     return data
@@ -190,7 +190,7 @@ def send(kind, url, message, secret=None, retries=3, delay=1.0, max_delay=30.0, 
             if exc.code in RETRYABLE_HTTP:
                 raise _Retryable("%s webhook answered HTTP %s" % (kind, exc.code), exc.code, raw)
             raise NotifyError("%s webhook answered HTTP %s: %s" % (kind, exc.code, (raw or b"")[:300].decode("utf-8", "replace")),
-                           details={"http_status": exc.code}, cause=exc)
+                              details={"http_status": exc.code}, cause=exc)
         except (OSError, ValueError) as exc:
             # URLError, connection refused, timeouts; the message of these never holds the token
             raise _Retryable("could not reach the %s webhook at %s: %s" % (kind, urlsplit(url).hostname, getattr(exc, "reason", exc)))
