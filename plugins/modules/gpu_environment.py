@@ -461,6 +461,26 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment im
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
 
+def _access_options():
+    """The ways into an environment (SSH, Jupyter, RDP), each off unless enabled."""
+    return dict(
+        ssh=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            authorized_keys=dict(type="list", elements="str", default=[], no_log=True),
+            port=dict(type="int", default=22),
+        )),
+        jupyter=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            token=dict(type="str", no_log=True),
+            port=dict(type="int", default=8888),
+        )),
+        rdp=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            port=dict(type="int", default=3389),
+        )),
+    )
+
+
 def argument_spec():
     spec = ArgumentSpec(dict(
         name=dict(type="str", required=True),
@@ -496,20 +516,7 @@ def argument_spec():
             mount_path=dict(type="str"),
             sub_path=dict(type="str"),
         )),
-        ssh=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            authorized_keys=dict(type="list", elements="str", default=[], no_log=True),
-            port=dict(type="int", default=22),
-        )),
-        jupyter=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            token=dict(type="str", no_log=True),
-            port=dict(type="int", default=8888),
-        )),
-        rdp=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            port=dict(type="int", default=3389),
-        )),
+        **_access_options(),
         service_type=dict(type="str", default="ClusterIP", choices=["ClusterIP", "NodePort", "LoadBalancer"]),
         max_lifetime=dict(type="str"),
         idle_policy=dict(type="dict"),

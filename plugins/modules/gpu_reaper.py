@@ -241,7 +241,8 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify, reaper  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import reaper  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 

@@ -105,7 +105,7 @@ api_metadata:
   elements: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container import container_service_info
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container_info import container_service_info
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 

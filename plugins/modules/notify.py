@@ -146,7 +146,7 @@ notification:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
 

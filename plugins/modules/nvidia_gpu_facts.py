@@ -181,7 +181,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import gpu_facts  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
 PYNVML = LazyLibrary("pynvml", pip_name="nvidia-ml-py")

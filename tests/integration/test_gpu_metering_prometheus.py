@@ -22,7 +22,8 @@ import pytest
 from lab import prometheus_with_samples
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, metering
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle
+from ansible_collections.opsforge.infra.plugins.module_utils._metering import metering
 
 sys.path.insert(0, __file__.rsplit("/integration/", 1)[0] + "/unit/plugins/modules")
 from gpu_sim import SimCluster, SimPod  # noqa: E402  pylint: disable=wrong-import-position

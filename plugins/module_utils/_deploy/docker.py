@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import time
 
-from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
+# DOCKER is re-exported: the deploy_docker and docker_monitor_info modules import it from here.
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import DOCKER  # pylint: disable=unused-import  # noqa: F401
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import (
+    LABEL, docker_client, get_container, normalize_container, not_found, port_free)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_gate import ContainerGate
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import normalize_check
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.nginx import switch_upstream, upstream_path
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
 
-DOCKER = LazyLibrary("docker", pip_name="docker")
-
-LABEL = "opsforge.deploy."
 MASK = "********"
 
 DOCKER_OPTIONS = dict(COMMON_OPTIONS)
@@ -68,55 +68,7 @@ DOCKER_KWARGS = dict(required_together=[["registry_username", "registry_password
                      required_if=[["strategy", "zero_downtime", ["port", "port_range"]]])
 
 
-def docker_client(params):
-    try:
-        return DOCKER.DockerClient(base_url=params.get("docker_host") or "unix:///var/run/docker.sock",
-                                   timeout=params.get("timeout") or 120)
-    except Exception as exc:  # docker.errors.DockerException and connection errors
-        raise DeployError("cannot reach the Docker engine at %s: %s" % (params.get("docker_host"), exc), cause=exc)
-
-
-def _not_found(exc):
-    return type(exc).__name__ in ("NotFound", "ImageNotFound")
-
-
-def get_container(client, name):
-    try:
-        return client.containers.get(name)
-    except Exception as exc:  # pylint: disable=broad-except
-        if _not_found(exc):
-            return None
-        raise DeployError("cannot inspect container %s: %s" % (name, exc), cause=exc)
-
-
-def port_free(port, host="127.0.0.1"):
-    sock = socket.socket()
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        return False
-    finally:
-        sock.close()
-    return True
-
-
-def normalize_container(container):
-    """The facts of one container a user wants to see."""
-    attrs = container.attrs
-    state = attrs.get("State", {})
-    labels = attrs.get("Config", {}).get("Labels") or {}
-    health = state.get("Health") or {}
-    return dict(
-        id=container.id, name=container.name, image=attrs.get("Config", {}).get("Image"), image_id=attrs.get("Image"),
-        status=state.get("Status"), running=bool(state.get("Running")), exit_code=state.get("ExitCode"),
-        health=health.get("Status"), restart_count=attrs.get("RestartCount", 0),
-        version=labels.get(LABEL + "version"), deploy_id=labels.get(LABEL + "deploy_id"),
-        port=int(labels[LABEL + "port"]) if labels.get(LABEL + "port") else None,
-    )
-
-
-class DockerDeployment(Deployment):
+class DockerDeployment(ContainerGate, Deployment):
     command_type = "docker"
 
     def __init__(self, params, check_mode=False, store=None, client=None, sleep=time.sleep):
@@ -220,7 +172,7 @@ class DockerDeployment(Deployment):
         try:
             return self.client.images.get(self.params["image"])
         except Exception as exc:  # pylint: disable=broad-except
-            if _not_found(exc):
+            if not_found(exc):
                 return None
             raise DeployError("cannot inspect image %s: %s" % (self.params["image"], exc), cause=exc)
 
@@ -284,75 +236,6 @@ class DockerDeployment(Deployment):
             return (self.live.attrs.get("Config", {}).get("Labels") or {}).get(LABEL + "version")
         return super().rollback_version()
 
-    # the gate ----------------------------------------------------------------------------
-    def wait_started(self, container, label):
-        """Wait until ``container`` runs (and is healthy when its image has a HEALTHCHECK). Raise StepFailed."""
-        deadline = time.time() + (self.params.get("start_timeout") or 60)
-        has_healthcheck = bool((container.attrs.get("Config") or {}).get("Healthcheck", {}).get("Test")) and \
-            container.attrs["Config"]["Healthcheck"]["Test"] != ["NONE"]
-        use_healthcheck = has_healthcheck and self.params.get("wait_healthcheck", True)
-        stable_since = None
-        while True:
-            container.reload()
-            state = container.attrs.get("State", {})
-            crashed = state.get("Restarting") or container.attrs.get("RestartCount", 0) > 0
-            if crashed or (not state.get("Running") and state.get("Status") in ("exited", "dead")):
-                logs = container.logs(tail=20).decode("utf-8", "replace")
-                self.tracker.log("--- %s logs ---\n%s" % (container.name, logs))
-                restarts = container.attrs.get("RestartCount", 0)
-                raise StepFailed("container %s (%s) crashed: exited with code %s%s: %s"
-                                 % (container.name, label, state.get("ExitCode"),
-                                    " and Docker restarted it %d time(s)" % restarts if restarts else "", logs.strip()[-300:]))
-            health = (state.get("Health") or {}).get("Status")
-            if use_healthcheck:
-                if health == "healthy":
-                    return "healthy"
-                if health == "unhealthy":
-                    log = (state.get("Health") or {}).get("Log") or []
-                    last = log[-1].get("Output", "").strip() if log else ""
-                    raise StepFailed("container %s (%s) is unhealthy (Docker HEALTHCHECK): %s" % (container.name, label, last[-300:]))
-            elif state.get("Running"):
-                stable_since = stable_since or time.time()
-                if time.time() - stable_since >= 2:
-                    return "running"
-            if time.time() >= deadline:
-                raise StepFailed("container %s (%s) did not become %s within %ss"
-                                 % (container.name, label, "healthy" if use_healthcheck else "running",
-                                    self.params.get("start_timeout")), st.TIMEOUT)
-            self.sleep(0.5)
-
-    def container_problem(self, container):
-        """Why ``container`` is no longer fit (exited, restarted, Docker HEALTHCHECK unhealthy), or None."""
-        container.reload()
-        state = container.attrs.get("State", {})
-        restarts = container.attrs.get("RestartCount", 0)
-        if state.get("Restarting") or restarts > 0 or not state.get("Running"):
-            logs = container.logs(tail=20).decode("utf-8", "replace")
-            self.tracker.log("--- %s logs ---\n%s" % (container.name, logs))
-            return "container %s stopped (exit code %s%s): %s" % (
-                container.name, state.get("ExitCode"), ", restarted %d time(s)" % restarts if restarts else "", logs.strip()[-300:])
-        if (state.get("Health") or {}).get("Status") == "unhealthy" and self.params.get("wait_healthcheck", True):
-            log = (state.get("Health") or {}).get("Log") or []
-            return "container %s is unhealthy (Docker HEALTHCHECK): %s" % (
-                container.name, (log[-1].get("Output", "") if log else "").strip()[-300:])
-        return None
-
-    def watch_container(self, container, seconds):
-        """Keep watching ``container`` for ``seconds`` after its gate; raise StepFailed at the first problem."""
-        end = time.time() + seconds
-        while True:
-            problem = self.container_problem(container)
-            if problem:
-                raise StepFailed("%s within the %ss stability window" % (problem, seconds))
-            if time.time() >= end:
-                return
-            self.sleep(min(0.5, max(0.0, end - time.time())))
-
-    def health_watch(self):
-        if self.watched is None:
-            return None
-        return lambda: self.container_problem(self.watched)
-
     def start_container(self, spec):
         self.remove(spec["name"])
         try:
@@ -369,7 +252,7 @@ class DockerDeployment(Deployment):
             try:
                 container.remove(force=True)
             except Exception as exc:  # pylint: disable=broad-except
-                if not _not_found(exc):
+                if not not_found(exc):
                     raise DeployError("cannot remove container %s: %s" % (name, exc), cause=exc)
 
     def stop(self, container):

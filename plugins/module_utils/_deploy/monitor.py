@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import normalize_container
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import normalize_container
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 
 

@@ -174,8 +174,9 @@ class RollbackDeployment(Deployment):
             raise StepFailed("rollback script exited %s" % result.rc, st.TIMEOUT if result.timed_out else st.FAILED)
 
     def _exec_docker(self, details):
-        from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import (  # pylint: disable=import-outside-toplevel
-            LABEL, DockerDeployment, get_container, normalize_container)
+        from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import DockerDeployment  # pylint: disable=import-outside-toplevel
+        from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import (  # pylint: disable=import-outside-toplevel
+            LABEL, get_container, normalize_container)
 
         tdet = self.target.get("details", {})
         name = tdet.get("container_name") or self.app

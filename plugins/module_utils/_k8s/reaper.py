@@ -44,8 +44,8 @@ from __future__ import annotations
 import datetime
 import json
 
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle, notify
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C, idle
+from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
 UTC = datetime.timezone.utc

@@ -5,18 +5,16 @@
 # NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
 # without notice. Do not import it from other collections.
 
-"""Lightsail container services: capacity, public domains, image push, deployments, logs."""
+"""Lightsail container services: capacity, public domains, deployments (the image push is in
+:mod:`.container_images`, reading services and logs for the info module in :mod:`.container_info`)."""
 
 from __future__ import annotations
 
 import copy
-import os
-import time
 
-from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import invalid
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container_images import DockerImages
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import parse_time
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import Action
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import LightsailResource
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import jsonable
@@ -25,8 +23,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags imp
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import ensure_tags
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import predict_tags
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import tag_changes
-
-DOCKER = LazyLibrary("docker", pip_name="docker")
 
 SERVICE_READY = ("READY", "RUNNING")
 SERVICE_FAILED_CODES = ("CERTIFICATE_LIMIT_EXCEEDED", "UNKNOWN_ERROR")
@@ -110,70 +106,6 @@ def deployment_matches(deployment, containers, endpoint):
         return False
     have_health = have.get("healthCheck") or {}
     return all(have_health.get(k) == v for k, v in (endpoint.get("healthCheck") or {}).items())
-
-
-class DockerImages:
-    """The docker SDK side of pushing an image to the Lightsail service registry (like lightsailctl)."""
-
-    def __init__(self, docker_host=None, factory=None):
-        self.docker_host = docker_host
-        self.factory = factory
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            if self.factory is not None:
-                self._client = self.factory()
-            else:
-                if not DOCKER.available:
-                    raise LightsailError("the docker Python SDK is required to push images: pip install docker", code="MissingLibrary")
-                try:
-                    self._client = DOCKER.DockerClient(base_url=self.docker_host) if self.docker_host else DOCKER.from_env()
-                except Exception as exc:  # pylint: disable=broad-except
-                    raise LightsailError("cannot reach the Docker engine%s: %s" % (" at %s" % self.docker_host if self.docker_host else "", exc),
-                                         code="DockerError", cause=exc)
-        return self._client
-
-    def repo_digests(self, image):
-        """Manifest digests (``sha256:...``) under which the local ``image`` was pushed anywhere."""
-        engine = self.client
-        try:
-            attrs = engine.images.get(image).attrs
-        except Exception as exc:  # pylint: disable=broad-except
-            raise LightsailError("local image %s not found in the Docker engine: %s" % (image, exc), code="Invalid", cause=exc)
-        return {ref.split("@", 1)[1] for ref in attrs.get("RepoDigests") or [] if "@" in ref}
-
-    def push(self, image, registry, username, password):
-        """Tag ``image`` as ``<registry>/sr:<unique>``, push it, return the manifest digest."""
-        try:
-            return self._push(image, registry, username, password)
-        except LightsailError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            # docker.errors.*, requests' connection errors: one error type for the module to report
-            raise LightsailError("pushing %s to the Lightsail registry failed: %s" % (image, exc), code="PushFailed", cause=exc)
-
-    def _push(self, image, registry, username, password):
-        host = registry.split("://", 1)[-1].rstrip("/")
-        repository = "%s/sr" % host
-        tag = "%d-%s" % (int(time.time() * 1000), os.urandom(4).hex())
-        local = self.client.images.get(image)
-        local.tag(repository, tag=tag)
-        digest = None
-        errors = []
-        for message in self.client.images.push(repository, tag=tag, stream=True, decode=True,
-                                               auth_config={"username": username, "password": password}):
-            if message.get("error"):
-                errors.append(message.get("error"))
-            aux = message.get("aux") or {}
-            if aux.get("Digest"):
-                digest = aux["Digest"]
-        if errors:
-            raise LightsailError("pushing %s to the Lightsail registry failed: %s" % (image, "; ".join(errors)), code="PushFailed")
-        if not digest:
-            raise LightsailError("pushing %s returned no image digest" % image, code="PushFailed")
-        return digest
 
 
 class ContainerService(LightsailResource):
@@ -463,54 +395,3 @@ def _service_failed(service):
     if code in SERVICE_FAILED_CODES:
         return "%s: %s" % (code, (service.get("stateDetail") or {}).get("message") or "")
     return None
-
-
-def container_log(client, service, container, start_time=None, end_time=None, filter_pattern=None, max_events=1000, now=None):
-    import datetime  # pylint: disable=import-outside-toplevel
-
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    params = dict(serviceName=service, containerName=container)
-    if start_time:
-        params["startTime"] = parse_time(start_time, now)
-    if end_time:
-        params["endTime"] = parse_time(end_time, now)
-    if filter_pattern:
-        params["filterPattern"] = filter_pattern
-    events = []
-    token = None
-    while len(events) < max_events:
-        page = dict(params)
-        if token:
-            page["pageToken"] = token
-        response = client.call("GetContainerLog", **page)
-        events.extend(response.get("logEvents") or [])
-        token = response.get("nextPageToken")
-        if not token:
-            break
-    return jsonable([{"created_at": e.get("createdAt"), "message": e.get("message")} for e in events[:max_events]])
-
-
-def container_service_info(client, name=None, deployments=False, images=False, logs=None, powers=False):
-    if name:
-        item = describe_service(client, name)
-        raw = [item] if item else []
-    else:
-        raw = client.call("GetContainerServices").get("containerServices") or []
-    services = []
-    for item in raw:
-        service = normalize_service(item)
-        svc = item["containerServiceName"]
-        if deployments:
-            listing = client.call("GetContainerServiceDeployments", serviceName=svc).get("deployments") or []
-            service["deployments"] = [normalize_service({"currentDeployment": d})["current_deployment"] for d in listing]
-        if images:
-            service["images"] = normalize_resource({"i": client.call("GetContainerImages", serviceName=svc).get("containerImages") or []})["i"]
-        if logs:
-            service["container_logs"] = container_log(client, svc, logs["container_name"], logs.get("start_time"), logs.get("end_time"),
-                                                      logs.get("filter_pattern"), logs.get("max_events") or 1000)
-        services.append(service)
-    result = {"container_services": services}
-    if powers:
-        result["powers"] = normalize_resource({"p": client.call("GetContainerServicePowers").get("powers") or []})["p"]
-        result["api_metadata"] = client.call("GetContainerAPIMetadata").get("metadata") or []
-    return result

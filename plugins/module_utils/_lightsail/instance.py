@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.add_ons import ADD_ON_TYPES
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.add_ons import add_on_differs
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.add_ons import add_on_options
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.add_ons import add_on_request
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.add_ons import current_add_ons
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import instance_in_state
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import instance_ready
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC
@@ -22,6 +27,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports im
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import current_ports
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import desired_ports  # noqa: F401 (re-exported)
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import port_key
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.ports import port_options
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import Action
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import LightsailResource
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import jsonable
@@ -34,7 +40,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags imp
 
 STATES = ("present", "absent", "running", "stopped", "restarted")
 TRANSITIONS = ("pending", "stopping", "starting")  # power states an instance must leave before it can be deleted
-ADD_ON_TYPES = {"auto_snapshot": "AutoSnapshot", "stop_instance_on_idle": "StopInstanceOnIdle"}
 METADATA_FIELDS = {
     "http_tokens": "httpTokens",
     "http_endpoint": "httpEndpoint",
@@ -58,27 +63,8 @@ def argument_spec():
             source_instance_name=dict(type="str"),
             restore_date=dict(type="str"),
             use_latest_restorable_auto_snapshot=dict(type="bool"),
-            add_ons=dict(
-                type="list", elements="dict",
-                options=dict(
-                    type=dict(type="str", required=True, choices=list(ADD_ON_TYPES)),
-                    snapshot_time_of_day=dict(type="str"),
-                    threshold=dict(type="str"),
-                    duration=dict(type="str"),
-                ),
-            ),
-            public_ports=dict(
-                type="list", elements="dict",
-                options=dict(
-                    from_port=dict(type="int", required=True),
-                    to_port=dict(type="int"),
-                    protocol=dict(type="str", default="tcp", choices=["tcp", "udp", "all", "icmp", "icmpv6"]),
-                    cidrs=dict(type="list", elements="str"),
-                    ipv6_cidrs=dict(type="list", elements="str"),
-                    cidr_list_aliases=dict(type="list", elements="str"),
-                    state=dict(type="str", default="present", choices=["present", "absent"]),
-                ),
-            ),
+            add_ons=dict(type="list", elements="dict", options=add_on_options()),
+            public_ports=dict(type="list", elements="dict", options=port_options()),
             purge_public_ports=dict(type="bool", default=True),
             metadata_options=dict(
                 type="dict",
@@ -111,37 +97,6 @@ def argument_spec():
     spec.merge(WAIT_SPEC)
     spec.merge(TAGS_SPEC)
     return spec
-
-
-# -- add-ons --------------------------------------------------------------------------------------
-def current_add_ons(instance):
-    """Enabled add-ons: {"AutoSnapshot": {...}, ...}."""
-    found = {}
-    for add_on in (instance or {}).get("addOns") or []:
-        if (add_on.get("status") or "").lower() in ("enabled", "enabling"):
-            found[add_on.get("name")] = add_on
-    return found
-
-
-def add_on_request(add_on):
-    api_type = ADD_ON_TYPES[add_on["type"]]
-    request = {"addOnType": api_type}
-    if api_type == "AutoSnapshot" and add_on.get("snapshot_time_of_day"):
-        request["autoSnapshotAddOnRequest"] = {"snapshotTimeOfDay": add_on["snapshot_time_of_day"]}
-    if api_type == "StopInstanceOnIdle":
-        idle = {k: add_on[k] for k in ("threshold", "duration") if add_on.get(k)}
-        if idle:
-            request["stopInstanceOnIdleRequest"] = idle
-    return request
-
-
-def add_on_differs(current, add_on):
-    if current is None:
-        return True
-    if add_on["type"] == "auto_snapshot":
-        wanted = add_on.get("snapshot_time_of_day")
-        return bool(wanted) and wanted != current.get("snapshotTimeOfDay")
-    return any(add_on.get(k) and add_on[k] != current.get(k) for k in ("threshold", "duration"))
 
 
 def normalize_instance(raw):

@@ -16,6 +16,19 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 DEFAULT_TO_PORT = {"all": 65535, "icmp": -1, "icmpv6": -1}
 
 
+def port_options():
+    """Suboptions of the ``public_ports`` list."""
+    return dict(
+        from_port=dict(type="int", required=True),
+        to_port=dict(type="int"),
+        protocol=dict(type="str", default="tcp", choices=["tcp", "udp", "all", "icmp", "icmpv6"]),
+        cidrs=dict(type="list", elements="str"),
+        ipv6_cidrs=dict(type="list", elements="str"),
+        cidr_list_aliases=dict(type="list", elements="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+
+
 # -- public ports ---------------------------------------------------------------------------------
 def _tuple(values):
     return tuple(sorted(values or ()))

@@ -84,6 +84,64 @@ def _load_crypto():
     return dict(x509=x509, serialization=serialization, ec=ec, rsa=rsa)
 
 
+def _check_key(p, crypto, reasons):
+    """The certificate key, loaded when it can be read; a reason when it is not of the wanted type."""
+    key = None
+    if _check_path(p["key_path"], False, 0o600, reasons, "certificate key"):
+        try:
+            key = crypto["serialization"].load_pem_private_key(_read(p["key_path"]), password=None)
+        except (ValueError, TypeError, OSError) as exc:
+            reasons.append("certificate key %s cannot be read: %s" % (p["key_path"], exc))
+        else:
+            if not _key_matches(crypto, key, p["key_type"], p["key_curve"], p["key_size"]):
+                reasons.append("certificate key %s is not of the wanted type" % p["key_path"])
+    return key
+
+
+def _check_csr(p, crypto, key, domains, reasons):
+    x509, serialization = crypto["x509"], crypto["serialization"]
+    if not _check_path(p["csr_path"], False, 0o644, reasons, "CSR"):
+        return
+    try:
+        csr = x509.load_pem_x509_csr(_read(p["csr_path"]))
+    except (ValueError, OSError) as exc:
+        reasons.append("CSR %s cannot be read: %s" % (p["csr_path"], exc))
+        return
+    if _dns_names(x509, csr) != domains:
+        reasons.append("CSR %s names other domains" % p["csr_path"])
+    if key is not None and _spki(serialization, csr.public_key()) != _spki(serialization, key.public_key()):
+        reasons.append("CSR %s is for another key" % p["csr_path"])
+
+
+def _check_certificate(p, run, now, crypto, key, domains, reasons, out):
+    """Names, key, renewal due date and chain of the certificate; fills serial/not_after/days_left."""
+    x509, serialization = crypto["x509"], crypto["serialization"]
+    if not _check_path(p["certificate_path"], False, None, reasons, "certificate", root_owned=False):
+        return
+    try:
+        cert = x509.load_pem_x509_certificate(_read(p["certificate_path"]))
+    except (ValueError, OSError) as exc:
+        reasons.append("certificate %s cannot be read: %s" % (p["certificate_path"], exc))
+        return
+    not_after = _not_after(cert)
+    left = not_after - now
+    out.update(serial="%X" % cert.serial_number, not_after=not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+               days_left=int(left.total_seconds() // 86400))
+    if _dns_names(x509, cert) != domains:
+        reasons.append("certificate %s names other domains" % p["certificate_path"])
+    if key is not None and _spki(serialization, cert.public_key()) != _spki(serialization, key.public_key()):
+        reasons.append("certificate %s is for another key" % p["certificate_path"])
+    if left < datetime.timedelta(days=p["remaining_days"]):
+        reasons.append("certificate %s is due for renewal (%s days left, renew under %s)"
+                       % (p["certificate_path"], out["days_left"], p["remaining_days"]))
+    if p.get("trusted_root_file"):
+        rc, stdout, stderr = run(["openssl", "verify", "-CAfile", p["trusted_root_file"], "-untrusted",
+                                  p["certificate_path"], p["certificate_path"]])
+        if rc != 0:
+            reasons.append("the chain of %s does not verify against %s: %s"
+                           % (p["certificate_path"], p["trusted_root_file"], (stderr or stdout).strip()[:300]))
+
+
 def certificate_state(p, run, now=None, crypto=None):
     """``p``: the module's parameters. ``run(argv) -> (rc, out, err)`` runs ``openssl verify``.
 
@@ -95,7 +153,6 @@ def certificate_state(p, run, now=None, crypto=None):
     if crypto is None:
         reasons.append("the Python cryptography library is not installed on the host")
         return out
-    x509, serialization = crypto["x509"], crypto["serialization"]
     now = now or datetime.datetime.now(datetime.timezone.utc)
 
     for path, mode, what in ((p["cert_dir"], 0o755, "certificate directory"),
@@ -104,51 +161,10 @@ def certificate_state(p, run, now=None, crypto=None):
         _check_path(path, True, mode, reasons, what)
     _check_path(p["account_key_path"], False, 0o600, reasons, "account key")
 
-    key = None
-    if _check_path(p["key_path"], False, 0o600, reasons, "certificate key"):
-        try:
-            key = serialization.load_pem_private_key(_read(p["key_path"]), password=None)
-        except (ValueError, TypeError, OSError) as exc:
-            reasons.append("certificate key %s cannot be read: %s" % (p["key_path"], exc))
-        else:
-            if not _key_matches(crypto, key, p["key_type"], p["key_curve"], p["key_size"]):
-                reasons.append("certificate key %s is not of the wanted type" % p["key_path"])
+    key = _check_key(p, crypto, reasons)
     domains = set(d.lower() for d in p["domains"])
-
-    if _check_path(p["csr_path"], False, 0o644, reasons, "CSR"):
-        try:
-            csr = x509.load_pem_x509_csr(_read(p["csr_path"]))
-        except (ValueError, OSError) as exc:
-            reasons.append("CSR %s cannot be read: %s" % (p["csr_path"], exc))
-        else:
-            if _dns_names(x509, csr) != domains:
-                reasons.append("CSR %s names other domains" % p["csr_path"])
-            if key is not None and _spki(serialization, csr.public_key()) != _spki(serialization, key.public_key()):
-                reasons.append("CSR %s is for another key" % p["csr_path"])
-
-    if _check_path(p["certificate_path"], False, None, reasons, "certificate", root_owned=False):
-        try:
-            cert = x509.load_pem_x509_certificate(_read(p["certificate_path"]))
-        except (ValueError, OSError) as exc:
-            reasons.append("certificate %s cannot be read: %s" % (p["certificate_path"], exc))
-        else:
-            not_after = _not_after(cert)
-            left = not_after - now
-            out.update(serial="%X" % cert.serial_number, not_after=not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       days_left=int(left.total_seconds() // 86400))
-            if _dns_names(x509, cert) != domains:
-                reasons.append("certificate %s names other domains" % p["certificate_path"])
-            if key is not None and _spki(serialization, cert.public_key()) != _spki(serialization, key.public_key()):
-                reasons.append("certificate %s is for another key" % p["certificate_path"])
-            if left < datetime.timedelta(days=p["remaining_days"]):
-                reasons.append("certificate %s is due for renewal (%s days left, renew under %s)"
-                               % (p["certificate_path"], out["days_left"], p["remaining_days"]))
-            if p.get("trusted_root_file"):
-                rc, stdout, stderr = run(["openssl", "verify", "-CAfile", p["trusted_root_file"], "-untrusted",
-                                          p["certificate_path"], p["certificate_path"]])
-                if rc != 0:
-                    reasons.append("the chain of %s does not verify against %s: %s"
-                                   % (p["certificate_path"], p["trusted_root_file"], (stderr or stdout).strip()[:300]))
+    _check_csr(p, crypto, key, domains, reasons)
+    _check_certificate(p, run, now, crypto, key, domains, reasons, out)
 
     if _check_path(p["metadata_path"], False, 0o644, reasons, "renewal record"):
         want = hashlib.sha256(p["metadata_content"].encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import invoice, metering
+from ansible_collections.opsforge.infra.plugins.module_utils._metering import invoice, metering
 
 RATES = {"currency": "USD", "gpu": {"default": "1.37"}, "mig": {"default": "0.41"}, "shared": "0.29", "cpu": "0.013",
          "memory": "0.0051", "storage": "0.00021"}

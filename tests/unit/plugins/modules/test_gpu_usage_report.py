@@ -23,7 +23,7 @@ from ansible.module_utils.testing import patch_module_args
 from gpu_sim import SimCluster, SimPod, SimPvc, at
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import invoice, metering
+from ansible_collections.opsforge.infra.plugins.module_utils._metering import invoice, metering
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import gpu_usage_report
 
@@ -253,7 +253,7 @@ def test_reissuing_in_another_process_is_byte_identical(tmp_path):
     meter_at(tmp_path, cluster, at(745), invoice_dir=str(tmp_path), invoice_months=["2026-10"])
     again = tmp_path / "again"
     again.mkdir()
-    code = ("import sys; sys.path[:0] = %r; from ansible_collections.opsforge.infra.plugins.module_utils._k8s import metering; "
+    code = ("import sys; sys.path[:0] = %r; from ansible_collections.opsforge.infra.plugins.module_utils._metering import metering; "
             "metering.run_report(None, %r, do_meter=False, invoice_dir=%r, invoice_months=['2026-10'])") % (
                 [p for p in sys.path if p.endswith("collections")], str(tmp_path / "ledger.sqlite"), str(again))
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONHASHSEED="12345"), timeout=120)

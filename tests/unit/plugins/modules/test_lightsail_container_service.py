@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.lightsail_utils import CREATED, Stubbed, run_module
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail import container as container_mod
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail import container_images as container_mod
 from ansible_collections.opsforge.infra.plugins.modules import lightsail_container_service
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.lightsail.container import DIGEST, GET, NAME, deployment, service
 

@@ -20,7 +20,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify
+from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import notify as notify_module
 

@@ -15,7 +15,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import gpu_facts
+from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import nvidia_gpu_facts
 

@@ -14,7 +14,7 @@ import types
 import pynvml
 import pytest
 
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import gpu_facts
+from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "nvidia_smi")
 # Readings that move between two samples: the two collectors ran a second apart.

@@ -30,8 +30,8 @@ from __future__ import annotations
 import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import parse_quantity
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.errors import MeteringError
 
 GIB = 2 ** 30
 
@@ -67,7 +67,7 @@ def _quantity(value, what, where):
     try:
         return parse_quantity(value or 0)
     except ValueError as exc:
-        raise K8sError("%s has an unreadable %s: %s" % (where, what, exc))
+        raise MeteringError("%s has an unreadable %s: %s" % (where, what, exc))
 
 
 def pod_resources(pod, node_models):

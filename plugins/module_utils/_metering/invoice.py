@@ -27,8 +27,8 @@ import json
 import os
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.metering import GPU_UNITS, UTC
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.errors import MeteringError
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.metering import GPU_UNITS, UTC
 
 matplotlib = LazyLibrary("matplotlib", pip_name="matplotlib")
 
@@ -45,7 +45,7 @@ def month_bounds(month):
     try:
         start = datetime.datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     except (TypeError, ValueError):
-        raise K8sError("invoice month %r is not YYYY-MM" % (month,))
+        raise MeteringError("invoice month %r is not YYYY-MM" % (month,))
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     return start, end
 
@@ -76,7 +76,7 @@ def build(workspace, month, rows):
     start, end = month_bounds(month)
     currencies = sorted({r["currency"] for r in rows})
     if len(currencies) > 1:
-        raise K8sError("ledger rows of %s in %s mix currencies (%s): re-meter with one rate card currency" % (
+        raise MeteringError("ledger rows of %s in %s mix currencies (%s): re-meter with one rate card currency" % (
             workspace, month, ", ".join(currencies)))
     usage, daily = {}, {}
     for row in rows:
@@ -214,7 +214,7 @@ def pending_writes(directory, invoice, rendered):
 def write(directory, invoice, rendered):
     """Write the files that differ (atomically); returns their paths."""
     if not os.path.isdir(directory):
-        raise K8sError("invoice_dir %s does not exist" % directory)
+        raise MeteringError("invoice_dir %s does not exist" % directory)
     paths = file_paths(directory, invoice)
     todo = pending_writes(directory, invoice, rendered)
     for ext, path in paths.items():

@@ -26,7 +26,7 @@ from urllib.parse import quote_plus, urlsplit
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.retries import call_with_retries
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.module_utils._notify.errors import NotifyError
 
 KINDS = ("feishu", "dingtalk", "slack", "generic")
 LEVELS = ("info", "warning", "critical")
@@ -108,19 +108,19 @@ def build_payload(kind, message):
 
 
 def validate(kind, url, secret=None, message=None):
-    """Raise :class:`K8sError` on input that cannot work, before anything is sent."""
+    """Raise :class:`NotifyError` on input that cannot work, before anything is sent."""
     if kind not in KINDS:
-        raise K8sError("unknown notification kind %r (use one of %s)" % (kind, ", ".join(KINDS)))
+        raise NotifyError("unknown notification kind %r (use one of %s)" % (kind, ", ".join(KINDS)))
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise K8sError("the %s webhook URL must be an http:// or https:// URL" % kind)
+        raise NotifyError("the %s webhook URL must be an http:// or https:// URL" % kind)
     if kind == "slack" and secret:
-        raise K8sError("Slack incoming webhooks are not signed: remove the secret")
+        raise NotifyError("Slack incoming webhooks are not signed: remove the secret")
     if message is not None:
         if not (message.get("text") or message.get("title")):
-            raise K8sError("a notification needs a title or a text")
+            raise NotifyError("a notification needs a title or a text")
         if (message.get("level") or "info") not in LEVELS:
-            raise K8sError("unknown notification level %r (use one of %s)" % (message.get("level"), ", ".join(LEVELS)))
+            raise NotifyError("unknown notification level %r (use one of %s)" % (message.get("level"), ", ".join(LEVELS)))
 
 
 def build_request(kind, url, message, secret=None, now=time.time):
@@ -159,10 +159,10 @@ def _check_answer(kind, status, raw):
     if code not in (None, 0):
         if code in RETRYABLE_CODES.get(kind, ()):
             raise _Retryable("%s webhook is throttling (code %s: %s)" % (kind, code, msg), status, data)
-        raise K8sError("%s webhook refused the message: code %s: %s" % (kind, code, msg),
-                       details={"response": data, "http_status": status})
+        raise NotifyError("%s webhook refused the message: code %s: %s" % (kind, code, msg),
+                          details={"response": data, "http_status": status})
     if kind == "slack" and text.strip() not in ("ok", ""):
-        raise K8sError("slack webhook refused the message: %s" % text.strip()[:200], details={"http_status": status})
+        raise NotifyError("slack webhook refused the message: %s" % text.strip()[:200], details={"http_status": status})
     return data
 
 
@@ -172,7 +172,7 @@ def send(kind, url, message, secret=None, retries=3, delay=1.0, max_delay=30.0, 
 
     Retries throttling and 5xx answers and connection errors with jittered backoff (each
     attempt is signed again: the signatures carry a timestamp). Returns
-    ``{"kind", "attempts", "status", "response"}``; raises :class:`K8sError`.
+    ``{"kind", "attempts", "status", "response"}``; raises :class:`NotifyError`.
     """
     validate(kind, url, secret, message)
     attempts = [0]
@@ -189,8 +189,8 @@ def send(kind, url, message, secret=None, retries=3, delay=1.0, max_delay=30.0, 
             raw = exc.read() if hasattr(exc, "read") else b""
             if exc.code in RETRYABLE_HTTP:
                 raise _Retryable("%s webhook answered HTTP %s" % (kind, exc.code), exc.code, raw)
-            raise K8sError("%s webhook answered HTTP %s: %s" % (kind, exc.code, (raw or b"")[:300].decode("utf-8", "replace")),
-                           details={"http_status": exc.code}, cause=exc)
+            raise NotifyError("%s webhook answered HTTP %s: %s" % (kind, exc.code, (raw or b"")[:300].decode("utf-8", "replace")),
+                              details={"http_status": exc.code}, cause=exc)
         except (OSError, ValueError) as exc:
             # URLError, connection refused, timeouts; the message of these never holds the token
             raise _Retryable("could not reach the %s webhook at %s: %s" % (kind, urlsplit(url).hostname, getattr(exc, "reason", exc)))
@@ -200,5 +200,5 @@ def send(kind, url, message, secret=None, retries=3, delay=1.0, max_delay=30.0, 
         status, data = call_with_retries(attempt, lambda exc: isinstance(exc, _Retryable), retries=retries,
                                          delay=delay, max_delay=max_delay, sleep=sleep)
     except _Retryable as exc:
-        raise K8sError("%s (gave up after %d attempts)" % (exc, attempts[0]), details={"http_status": exc.status})
+        raise NotifyError("%s (gave up after %d attempts)" % (exc, attempts[0]), details={"http_status": exc.status})
     return {"kind": kind, "attempts": attempts[0], "status": status, "response": data}

@@ -32,8 +32,8 @@ import os
 import sqlite3
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.usage import resources_text
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.errors import MeteringError
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.usage import resources_text
 
 UTC = datetime.timezone.utc
 HOUR = 3600
@@ -73,7 +73,7 @@ def floor_to(when, seconds):
 def align_window(start, end, bucket, now):
     """``[start, end)`` rounded down to ``bucket`` boundaries and never past ``now``'s bucket."""
     if bucket not in BUCKETS:
-        raise K8sError("bucket must be one of %s" % ", ".join(BUCKETS))
+        raise MeteringError("bucket must be one of %s" % ", ".join(BUCKETS))
     size = BUCKETS[bucket]
     start = floor_to(start, size)
     end = floor_to(min(end, now), size)
@@ -188,14 +188,14 @@ class Ledger:
             return None
         directory = os.path.dirname(os.path.abspath(self.path))
         if create and not os.path.isdir(directory):
-            raise K8sError("the ledger's directory %s does not exist" % directory)
+            raise MeteringError("the ledger's directory %s does not exist" % directory)
         try:
             conn = sqlite3.connect(self.path)
             if create:
                 conn.executescript(SCHEMA)
             return conn
         except sqlite3.Error as exc:
-            raise K8sError("cannot open the ledger %s: %s" % (self.path, exc), cause=exc)
+            raise MeteringError("cannot open the ledger %s: %s" % (self.path, exc), cause=exc)
 
     def _read(self, query, args=()):
         conn = self._connect(create=False)
@@ -237,7 +237,7 @@ class Ledger:
                     [tuple(row[c] for c in PIECE_COLUMNS) for row in rows])
                 return conn.total_changes - before
         except sqlite3.Error as exc:
-            raise K8sError("cannot write the ledger %s: %s" % (self.path, exc), cause=exc)
+            raise MeteringError("cannot write the ledger %s: %s" % (self.path, exc), cause=exc)
         finally:
             conn.close()
 

@@ -20,9 +20,9 @@ import os
 import re
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import ledger as L
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import usage
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
+from ansible_collections.opsforge.infra.plugins.module_utils._metering import ledger as L
+from ansible_collections.opsforge.infra.plugins.module_utils._metering import usage
+from ansible_collections.opsforge.infra.plugins.module_utils._metering.errors import MeteringError
 
 UTC = datetime.timezone.utc
 BUCKETS = L.BUCKETS
@@ -47,7 +47,7 @@ def parse_time(value, what="time"):
             return datetime.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
         return C.parse_rfc3339(text)
     except ValueError:
-        raise K8sError("%s %r is not an RFC 3339 time (2026-11-01T00:00:00Z) or a date (2026-11-01)" % (what, value))
+        raise MeteringError("%s %r is not an RFC 3339 time (2026-11-01T00:00:00Z) or a date (2026-11-01)" % (what, value))
 
 
 iso = L.iso
@@ -64,10 +64,10 @@ class RateCard:
 
     def __init__(self, card):
         if not isinstance(card, dict):
-            raise K8sError("rate_card must be a dict (see the rate card format in the docs)")
+            raise MeteringError("rate_card must be a dict (see the rate card format in the docs)")
         unknown = sorted(set(card) - {"currency", "gpu", "mig", "shared", "cpu", "memory", "storage"})
         if unknown:
-            raise K8sError("rate_card has unknown keys: %s" % ", ".join(unknown))
+            raise MeteringError("rate_card has unknown keys: %s" % ", ".join(unknown))
         self.currency = str(card.get("currency") or "USD")
         self.gpu = self._table(card.get("gpu"), "gpu")
         self.mig = self._table(card.get("mig"), "mig")
@@ -81,16 +81,16 @@ class RateCard:
         try:
             price = dec(value)
         except (decimal.InvalidOperation, ValueError):
-            raise K8sError("rate_card.%s: %r is not a number" % (where, value))
+            raise MeteringError("rate_card.%s: %r is not a number" % (where, value))
         if not price.is_finite() or price < 0:
-            raise K8sError("rate_card.%s: price %s must be zero or more" % (where, value))
+            raise MeteringError("rate_card.%s: price %s must be zero or more" % (where, value))
         return price.normalize() if price else decimal.Decimal(0)
 
     def _table(self, value, where):
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise K8sError("rate_card.%s must map a name to a price per hour" % where)
+            raise MeteringError("rate_card.%s must map a name to a price per hour" % where)
         return {str(k): self._price(v, "%s.%s" % (where, k)) for k, v in value.items()}
 
     def price(self, resource, gpu_model):
@@ -106,13 +106,13 @@ class RateCard:
             for name in (profile, "default"):
                 if name in self.mig:
                     return "mig:%s" % profile, "MIG-instance-hour", 1, self.mig[name]
-            raise K8sError("rate_card.mig has no price for MIG profile %s (and no default)" % profile)
+            raise MeteringError("rate_card.mig has no price for MIG profile %s (and no default)" % profile)
         if resource == C.GPU_SHARED_RESOURCE:
             return "shared", "share-hour", 1, self.shared
         for name in (gpu_model, "default"):
             if name and name in self.gpu:
                 return "gpu:%s" % (gpu_model or "any"), "GPU-hour", 1, self.gpu[name]
-        raise K8sError("rate_card.gpu has no price for GPU model %r (and no default)" % (gpu_model or ""))
+        raise MeteringError("rate_card.gpu has no price for GPU model %r (and no default)" % (gpu_model or ""))
 
 
 def summarize(rows):
@@ -174,15 +174,15 @@ def meter(ledger, observed, rate_card, window_start, window_end, bucket, now, wo
 
 
 def _check_inputs(rate_card, window_start, window_end, invoice_dir, invoice_months, now):
-    from ansible_collections.opsforge.infra.plugins.module_utils._k8s import invoice as inv
+    from ansible_collections.opsforge.infra.plugins.module_utils._metering import invoice as inv
 
     card = RateCard(rate_card) if rate_card is not None else None
     start = parse_time(window_start, "window_start") if window_start else parse_time(inv.previous_month(now) + "-01")
     end = parse_time(window_end, "window_end") if window_end else now
     if end <= start:
-        raise K8sError("window_end %s is not after window_start %s" % (iso(end), iso(start)))
+        raise MeteringError("window_end %s is not after window_start %s" % (iso(end), iso(start)))
     if invoice_dir is not None and not os.path.isdir(invoice_dir):
-        raise K8sError("invoice_dir %s does not exist" % invoice_dir)
+        raise MeteringError("invoice_dir %s does not exist" % invoice_dir)
     months = list(invoice_months or [])
     if invoice_dir is not None and not months:
         months = [inv.previous_month(now)]
@@ -199,14 +199,14 @@ def run_report(api, ledger_path, rate_card=None, window_start=None, window_end=N
     Every input is checked, and every piece priced, before the ledger or any file is written.
     Returns ``(changed, report, diff)``.
     """
-    from ansible_collections.opsforge.infra.plugins.module_utils._k8s import invoice as inv
+    from ansible_collections.opsforge.infra.plugins.module_utils._metering import invoice as inv
 
     now = now or datetime.datetime.now(UTC)
     if do_meter and rate_card is None:
-        raise K8sError("rate_card is required to meter usage (meter=false renders invoices from the ledger only)")
+        raise MeteringError("rate_card is required to meter usage (meter=false renders invoices from the ledger only)")
     card, start, end, bounds = _check_inputs(rate_card, window_start, window_end, invoice_dir, invoice_months, now)
     if bucket not in BUCKETS:
-        raise K8sError("bucket must be one of %s" % ", ".join(BUCKETS))
+        raise MeteringError("bucket must be one of %s" % ", ".join(BUCKETS))
     ledger = L.Ledger(ledger_path)
     before_count = ledger.count()
     new_rows, computed, window, lives = [], [], None, {}
