@@ -20,7 +20,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment im
 )
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import gpu_environment, gpu_environment_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 alice@laptop"
 A100 = "NVIDIA-A100-SXM4-80GB"

@@ -12,7 +12,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constan
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.registry import split_repository
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 
 class Registry:

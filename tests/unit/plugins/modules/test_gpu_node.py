@@ -14,7 +14,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constan
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import NodeService, inventory, pod_requests
 from ansible_collections.opsforge.infra.plugins.modules import gpu_node, gpu_node_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 
 def node(name, allocatable, labels=None, taints=None, ready=True, cordoned=False):

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import environment, workspace
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import EnvSpec, archive_lifecycle
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 VERSION = "1.30.0"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 alice@laptop"
