@@ -6,20 +6,35 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 
 def run_module(capsys, module, check=False, diff=False, **args):
-    """``module.main()`` with ``args``; its JSON result (``failed: true`` and ``msg`` on fail_json)."""
+    """``module.main()`` with ``args``; its JSON result (``failed: true`` and ``msg`` on fail_json).
+
+    ``warnings`` lists what the module passed to ``warn()`` (in a test process Ansible shows those on the
+    controller's display instead of putting them in the result).
+    """
     capsys.readouterr()
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args):
+    warned = []
+    real_warn = basic.AnsibleModule.warn
+
+    def warn(self, warning, **kwargs):
+        warned.append(warning)
+        real_warn(self, warning, **kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "warn", warn):
         with pytest.raises(SystemExit):
             module.main()
     out = capsys.readouterr().out
-    return json.loads(out[out.index("{"):])
+    result = json.loads(out[out.index("{"):])
+    result.setdefault("warnings", warned)
+    return result
 
 
 def inject_api(monkeypatch, module, api):
