@@ -35,7 +35,7 @@ def test_every_module_has_its_own_test_file_that_runs_it():
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         imported = re.search(r"plugins\.modules(\.%s\b| import [^\n]*\b%s\b)" % (module, module), text)
-        if not (imported and "main" in text):
+        if not (imported and re.search(r"\.main\(|run_module\(|run_read_only\(", text)):
             not_run.append(module)
     assert missing == [], "modules without tests/unit/plugins/modules/test_<module>.py: %s" % missing
     assert not_run == [], "test files that never import and run their module's main(): %s" % not_run

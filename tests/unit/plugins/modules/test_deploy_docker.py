@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """deploy_docker run in-process: check mode and input checks against a test Engine API on 127.0.0.1 (the real
 docker SDK); real deploys, rollbacks and zero downtime run against the lab's engine
-(tests/integration/test_deploy_docker.py)."""
+(tests/integration/test_deploy_docker_lab.py)."""
 
 from __future__ import annotations
 
