@@ -92,4 +92,3 @@ options:
     description: OSS endpoint. Defaults to C(https://oss-<region>.aliyuncs.com).
     type: str
 """
-

@@ -175,4 +175,3 @@ options:
     type: str
     default: unix:///var/run/docker.sock
 """
-
