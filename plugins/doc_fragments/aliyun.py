@@ -46,3 +46,49 @@ notes:
 requirements:
   - python >= 3.8
 """
+
+    # check_mode and idempotent of the Aliyun resource modules (each describes its own diff).
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Predicts the changes without making them.
+  idempotent:
+    support: full
+    description: A second run with the same options changes nothing.
+"""
+
+    # The Aliyun _info modules.
+    INFO_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  idempotent:
+    support: full
+    description: Reads only.
+"""
+
+    # Where the Function Compute 3.0 API is (fc_function, fc_function_info).
+    FC = r"""
+options:
+  account_id:
+    description:
+      - Alibaba Cloud account ID; the FC 3.0 endpoint is C(<account_id>.<region>.fc.aliyuncs.com).
+      - Falls back to the E(ALIBABA_CLOUD_ACCOUNT_ID) environment variable. Not needed when O(endpoint) is set.
+    type: str
+  endpoint:
+    description: FC 3.0 API endpoint.
+    type: str
+"""
+
+    # Where the OSS API is (oss_bucket, oss_bucket_info).
+    OSS = r"""
+options:
+  endpoint:
+    description: OSS endpoint. Defaults to C(https://oss-<region>.aliyuncs.com).
+    type: str
+"""

@@ -135,3 +135,43 @@ options:
         type: float
         default: 0
 """
+
+    # diff_mode of deploy_shell, deploy_tar, deploy_rollback (deploy_docker names the image too).
+    ATTRIBUTES = r"""
+attributes:
+  diff_mode:
+    support: full
+    description: Before and after version.
+"""
+
+    # The read-only modules of the family: deploy_info, deploy_status, docker_monitor_info, health_check.
+    INFO_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+  idempotent:
+    support: full
+    description: Never changes anything.
+"""
+
+    # state_dir of the modules that read or roll back what the deploy modules wrote.
+    STATE_DIR = r"""
+options:
+  state_dir:
+    description: Directory that holds the deploy state.
+    type: path
+    default: /var/lib/opsforge/deploy
+"""
+
+    # The Docker engine of deploy_docker and docker_monitor_info.
+    DOCKER = r"""
+options:
+  docker_host:
+    description: Docker engine URL.
+    type: str
+    default: unix:///var/run/docker.sock
+"""

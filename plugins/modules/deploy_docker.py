@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - opsforge.infra.deploy
   - opsforge.infra.deploy.health_checks
+  - opsforge.infra.deploy.docker
 attributes:
   check_mode:
     support: full
@@ -154,10 +155,6 @@ options:
   registry_password:
     description: Registry password for the pull.
     type: str
-  docker_host:
-    description: Docker engine URL.
-    type: str
-    default: unix:///var/run/docker.sock
   timeout:
     description: Timeout of Docker API calls, in seconds.
     type: int

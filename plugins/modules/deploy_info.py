@@ -15,16 +15,9 @@ description:
   - With O(deploy_id), returns that deploy's full record (every status change, health results, rollback, logs).
 author:
   - opsforge.infra contributors (@opsforge)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
+extends_documentation_fragment:
+  - opsforge.infra.deploy.info_attributes
+  - opsforge.infra.deploy.state_dir
 options:
   app:
     description: Only records of this application.
@@ -58,10 +51,6 @@ options:
     description: Include the captured logs in the records.
     type: bool
     default: false
-  state_dir:
-    description: Directory that holds the deploy state.
-    type: path
-    default: /var/lib/opsforge/deploy
 seealso:
   - module: opsforge.infra.deploy_status
 """

@@ -27,13 +27,12 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.deploy.health_checks
+  - opsforge.infra.deploy.attributes
+  - opsforge.infra.deploy.state_dir
 attributes:
   check_mode:
     support: full
     description: Reports the target; changes nothing.
-  diff_mode:
-    support: full
-    description: Before and after version.
   idempotent:
     support: full
     description:
@@ -82,10 +81,6 @@ options:
     description: Docker engine URL, for docker deploys.
     type: str
     default: unix:///var/run/docker.sock
-  state_dir:
-    description: Directory that holds the deploy state.
-    type: path
-    default: /var/lib/opsforge/deploy
   keep_records:
     description: Records kept per app.
     type: int

@@ -21,13 +21,11 @@ author:
 extends_documentation_fragment:
   - opsforge.infra.deploy
   - opsforge.infra.deploy.health_checks
+  - opsforge.infra.deploy.attributes
 attributes:
   check_mode:
     support: full
     description: Reports whether the version would be deployed; runs nothing.
-  diff_mode:
-    support: full
-    description: Before and after version.
   idempotent:
     support: full
     description: The same O(version) as the last successful deploy is not deployed again.

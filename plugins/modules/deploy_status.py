@@ -19,16 +19,13 @@ description:
     app; its script was killed with it. O(wait=true) ends there too, never earlier.
 author:
   - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - opsforge.infra.deploy.info_attributes
+  - opsforge.infra.deploy.state_dir
 attributes:
   check_mode:
     support: full
     description: Only reads (an abandoned deploy is recorded as such, also in check mode).
-  diff_mode:
-    support: none
-    description: Nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
 options:
   app:
     description: Application whose status to read.
@@ -45,10 +42,6 @@ options:
     description: Seconds to wait with O(wait=true).
     type: int
     default: 600
-  state_dir:
-    description: Directory that holds the deploy state.
-    type: path
-    default: /var/lib/opsforge/deploy
 seealso:
   - module: opsforge.infra.deploy_info
 """

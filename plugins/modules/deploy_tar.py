@@ -40,6 +40,7 @@ author:
 extends_documentation_fragment:
   - opsforge.infra.deploy
   - opsforge.infra.deploy.health_checks
+  - opsforge.infra.deploy.attributes
 attributes:
   action:
     support: full
@@ -47,9 +48,6 @@ attributes:
   check_mode:
     support: full
     description: Hashes the package and reports whether it would be deployed; sends and changes nothing.
-  diff_mode:
-    support: full
-    description: Before and after version.
   idempotent:
     support: full
     description: When C(current) already is this version with the same sha256, nothing is sent or changed.

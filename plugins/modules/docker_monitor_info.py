@@ -14,16 +14,9 @@ description:
     log, restart count, and CPU percent and memory use from the stats API (one sample).
 author:
   - opsforge.infra contributors (@opsforge)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
+extends_documentation_fragment:
+  - opsforge.infra.deploy.info_attributes
+  - opsforge.infra.deploy.docker
 requirements:
   - docker (Python SDK) >= 7.0
 options:
@@ -42,10 +35,6 @@ options:
     description: Read CPU and memory from the stats API (takes about a second per running container).
     type: bool
     default: true
-  docker_host:
-    description: Docker engine URL.
-    type: str
-    default: unix:///var/run/docker.sock
   timeout:
     description: Timeout of Docker API calls, in seconds.
     type: int

@@ -17,6 +17,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.aliyun
+  - opsforge.infra.aliyun.fc
 attributes:
   check_mode:
     support: full
@@ -37,14 +38,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  account_id:
-    description:
-      - Alibaba Cloud account ID; the FC 3.0 endpoint is C(<account_id>.<region>.fc.aliyuncs.com).
-      - Falls back to the E(ALIBABA_CLOUD_ACCOUNT_ID) environment variable. Not needed when O(endpoint) is set.
-    type: str
-  endpoint:
-    description: FC 3.0 API endpoint.
-    type: str
   code:
     description: Path of the zip package on the machine that runs the module. Required to create the function.
     type: path

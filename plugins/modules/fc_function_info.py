@@ -15,16 +15,8 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.aliyun
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Nothing changes.
-  idempotent:
-    support: full
-    description: Reads only.
+  - opsforge.infra.aliyun.info_attributes
+  - opsforge.infra.aliyun.fc
 options:
   name:
     description: Function name.
@@ -34,14 +26,6 @@ options:
     description: Name of the HTTP trigger to describe.
     type: str
     default: http
-  account_id:
-    description:
-      - Alibaba Cloud account ID; the FC 3.0 endpoint is C(<account_id>.<region>.fc.aliyuncs.com).
-      - Falls back to the E(ALIBABA_CLOUD_ACCOUNT_ID) environment variable. Not needed when O(endpoint) is set.
-    type: str
-  endpoint:
-    description: FC 3.0 API endpoint.
-    type: str
 requirements:
   - alibabacloud-fc20230330
   - alibabacloud-tea-openapi

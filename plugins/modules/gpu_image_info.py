@@ -16,16 +16,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-attributes:
-  check_mode:
-    support: full
-    description: Read only.
-  diff_mode:
-    support: none
-    description: Read only, nothing to compare.
-  idempotent:
-    support: full
-    description: Read only.
+  - opsforge.infra.gpu.info_attributes
 options:
   workspace:
     description: Workspace whose catalogue to list (with the platform's). The platform catalogue alone when omitted.

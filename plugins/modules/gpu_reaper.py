@@ -42,6 +42,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - opsforge.infra.gpu.prometheus
 attributes:
   check_mode:
     support: full
@@ -56,13 +57,6 @@ options:
   prometheus_url:
     description: Base URL of the Prometheus that scrapes the DCGM exporter. Required when O(idle_detection=true).
     type: str
-  prometheus_token:
-    description: Bearer token for Prometheus.
-    type: str
-  prometheus_validate_certs:
-    description: Verify Prometheus' TLS certificate.
-    type: bool
-    default: true
   idle_detection:
     description: Stop idle environments. V(false) leaves only lifetime stops and leak sweeping.
     type: bool

@@ -30,6 +30,7 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - opsforge.infra.gpu.prometheus
 attributes:
   check_mode:
     support: full
@@ -90,13 +91,6 @@ options:
         is billed up to the last sample of C(kube_pod_status_phase{phase="Running"}) with its UID (one query per run,
         only when a Pod disappeared), instead of up to the last run that saw it.
     type: str
-  prometheus_token:
-    description: Bearer token for Prometheus.
-    type: str
-  prometheus_validate_certs:
-    description: Verify Prometheus' TLS certificate.
-    type: bool
-    default: true
 requirements:
   - kubernetes (Python) when O(meter=true)
   - matplotlib (Python) for invoices

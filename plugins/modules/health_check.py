@@ -14,16 +14,12 @@ description:
   - Fails when the check does not pass within O(timeout), unless O(fail_on_unhealthy=false).
 author:
   - opsforge.infra contributors (@opsforge)
+extends_documentation_fragment:
+  - opsforge.infra.deploy.info_attributes
 attributes:
   check_mode:
     support: full
     description: The check only reads, so it also runs in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
 options:
   type:
     description: Kind of check. V(http) expects a status in O(status_codes); V(tcp) connects; V(script) expects exit code 0.

@@ -16,16 +16,12 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.aliyun
+  - opsforge.infra.aliyun.attributes
+  - opsforge.infra.aliyun.oss
 attributes:
-  check_mode:
-    support: full
-    description: Predicts the changes without making them.
   diff_mode:
     support: full
     description: Returns the bucket's settings before and after.
-  idempotent:
-    support: full
-    description: A second run with the same options changes nothing.
 options:
   name:
     description: Bucket name (globally unique, 3 to 63 characters).
@@ -37,9 +33,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  endpoint:
-    description: OSS endpoint. Defaults to C(https://oss-<region>.aliyuncs.com).
-    type: str
   storage_class:
     description: Storage class, used only when the bucket is created.
     type: str

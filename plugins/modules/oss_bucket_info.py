@@ -15,24 +15,13 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.aliyun
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Nothing changes.
-  idempotent:
-    support: full
-    description: Reads only.
+  - opsforge.infra.aliyun.info_attributes
+  - opsforge.infra.aliyun.oss
 options:
   name:
     description: Bucket name.
     type: str
     required: true
-  endpoint:
-    description: OSS endpoint. Defaults to C(https://oss-<region>.aliyuncs.com).
-    type: str
 requirements:
   - oss2
 seealso:

@@ -18,16 +18,8 @@ description:
   - Only reads. Key material is never returned.
 author:
   - opsforge maintainers (@opsforge)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
+extends_documentation_fragment:
+  - opsforge.infra.panel.info_attributes
 options:
   domains:
     description: The names the certificate must cover, exactly.

@@ -15,16 +15,8 @@ description:
   - Returns the data structured (RV(apps)) and as a readable table (RV(table)).
 author:
   - opsforge maintainers (@opsforge)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
+extends_documentation_fragment:
+  - opsforge.infra.panel.info_attributes
 options:
   root:
     description: Root directory of the release ledgers.

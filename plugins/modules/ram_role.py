@@ -17,16 +17,11 @@ author:
   - opsforge.infra contributors (@opsforge)
 extends_documentation_fragment:
   - opsforge.infra.aliyun
+  - opsforge.infra.aliyun.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Predicts the changes without making them.
   diff_mode:
     support: full
     description: Returns the role before and after.
-  idempotent:
-    support: full
-    description: A second run with the same options changes nothing.
 options:
   name:
     description: Role name.

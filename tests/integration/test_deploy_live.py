@@ -22,7 +22,7 @@ import pytest
 
 from lab import INVENTORY, ansible_env
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit", "plugins", "module_utils"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit", "plugins", "module_utils", "deploy"))
 from deploy_helpers import Server  # noqa: E402
 
 APP = "opsforge-deploy-test-live"

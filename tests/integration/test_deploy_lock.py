@@ -192,7 +192,7 @@ def test_deploy_events_callback_end_to_end(clean, tmp_path):
     import hashlib
     import hmac
 
-    sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "module_utils"))
+    sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "deploy"))
     from deploy_helpers import Server  # pylint: disable=import-outside-toplevel
 
     events = tmp_path / "events.jsonl"

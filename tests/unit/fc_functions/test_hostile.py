@@ -15,7 +15,7 @@ import urllib.parse
 import pytest
 import responses
 from camera_common import security
-from camera_harness import BUCKET, PUBLIC_BASE, SIGNING_KEY, Camera, Context, event_fixture
+from camera_harness import BUCKET, PUBLIC_BASE, SIGNING_KEY, Camera, Context, event_fixture, oss_v1_url_signature_ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +104,7 @@ def test_urls_are_signed_with_credentials_that_read_only_the_device_prefix(camer
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         assert query["OSSAccessKeyId"] == ["STS.session1"]
         assert query["security-token"] == ["token1"]
+        assert oss_v1_url_signature_ok(url, key, "secret1", "token1"), url  # signed by that session's secret
 
 
 def test_signed_url_is_what_oss2_would_sign(camera, monkeypatch):

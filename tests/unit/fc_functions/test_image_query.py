@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import pytest
 from camera_common import security
+from camera_harness import oss_v1_url_signature_ok
 
 BASE_MS = 1795341600000
 
@@ -36,7 +37,11 @@ def test_newest_first_with_signed_urls(camera):
     assert ids[0] == "%013d-img0000" % BASE_MS
     first = payload["images"][0]
     assert first["original_url"].startswith("https://camera-test.oss-cn-hangzhou.aliyuncs.com/devices%2Fcam-1%2F")
-    assert "Signature=" in first["original_url"] and "security-token=" in first["original_url"]
+    # signed with the read session image_query assumed (the harness's STS answers secret1/token1)
+    key = "devices/cam-1/%s.jpg" % ids[0]
+    assert oss_v1_url_signature_ok(first["original_url"], key, "secret1", "token1")
+    assert oss_v1_url_signature_ok(first["thumbnail_url"], "thumbnails/" + key, "secret1", "token1")
+    assert not oss_v1_url_signature_ok(first["original_url"], key, "another-secret", "token1")
     assert payload["next_cursor"] is None
 
 

@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -40,8 +43,43 @@ def _entry_points(role):
     return specs["argument_specs"]
 
 
-def test_there_are_roles():
-    assert ROLES, "no roles found under %s" % ROLES_DIR
+def test_every_role_directory_is_checked():
+    """An empty or partial ROLES would let every test below pass without checking anything."""
+    folders = sorted(n for n in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, n)))
+    assert folders and ROLES == folders, "role folders %s, checked %s" % (folders, ROLES)
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """What ``ansible-doc -t role -j`` shows users for every role (one run for all of them)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "role", "-j"]
+                          + ["opsforge.infra.%s" % role for role in ROLES],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _defaults_of(options):
+    return {name: option["default"] for name, option in options.items() if "default" in option}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_docs_show_the_spec_and_the_defaults_users_get(role, rendered):
+    """ansible-doc renders every entry point with the spec's options, types and required flags, and the
+    defaults it shows are the values of defaults/main.yml."""
+    shown = rendered["opsforge.infra.%s" % role]["entry_points"]
+    specs = _entry_points(role)
+    assert sorted(shown) == sorted(specs)
+    for entry, spec in specs.items():
+        options = spec.get("options") or {}
+        doc = shown[entry].get("options") or {}
+        assert sorted(doc) == sorted(options), "roles/%s %s: ansible-doc shows other options" % (role, entry)
+        for name, option in options.items():
+            assert doc[name].get("type") == option["type"] and bool(doc[name].get("required")) == bool(option.get("required")), name
+            assert doc[name].get("description"), "roles/%s %s: %s renders without a description" % (role, entry, name)
+    defaults = _load(role, "defaults", "main.yml") or {}
+    assert _defaults_of(shown["main"].get("options") or {}) == defaults, "roles/%s: ansible-doc defaults differ from defaults/main.yml" % role
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -16,7 +16,7 @@ import pytest
 from ansible import constants as C
 from ansible.plugins.loader import callback_loader
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils", "deploy"))
 from deploy_helpers import Server, free_port  # noqa: E402
 
 EVENT = dict(callback_id="web-1", app="web", command_type="docker", deploy_type="docker", status="failed", success=False,

@@ -136,29 +136,6 @@ def test_module_needs_account_or_endpoint(monkeypatch, capsys, tmp_path):
     assert result["failed"] is True and "account_id" in result["msg"]
 
 
-def test_info_module(monkeypatch, capsys, tmp_path):
-    from ansible_collections.opsforge.infra.plugins.modules import fc_function_info
-
-    client = FakeFc()
-    monkeypatch.setattr(fc, "fc_client", lambda creds, account_id=None, endpoint=None: client)
-    args = dict(name="camera-image-query", account_id="1234567890123456", access_key="LTAI", secret_key="s3cr3t", region="cn-hangzhou")
-
-    def info():
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                fc_function_info.main()
-        out = capsys.readouterr().out
-        return json.loads(out[out.index("{"):])
-
-    assert info()["exists"] is False
-    code = make_zip(tmp_path / "a.zip")
-    fc.run(client, p(code), False)
-    result = info()
-    assert result["exists"] is True and result["changed"] is False
-    assert result["function"]["code_checksum"] == str(fc.crc64((tmp_path / "a.zip").read_bytes()))
-    assert result["function"]["http_trigger"]["auth_type"] == "function"
-
-
 def test_secret_environment_is_deployed_but_never_shown(monkeypatch, capsys, tmp_path):
     client = FakeFc()
     monkeypatch.setattr(fc, "fc_client", lambda creds, account_id=None, endpoint=None: client)

@@ -12,7 +12,9 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constan
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.registry import split_repository
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.plugins.modules import gpu_image
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import inject_api, run_module
 
 
 class Registry:
@@ -103,3 +105,18 @@ def test_check_mode_before_the_workspace_exists_predicts_and_warns():
 ])
 def test_repository_names_split_as_docker_does(repository, expected):
     assert split_repository(repository) == expected
+
+
+def test_module_check_mode_then_create_then_idempotent(monkeypatch, capsys):
+    api = FakeApi([namespace()])
+    inject_api(monkeypatch, gpu_image, api)
+    monkeypatch.setattr(gpu_image, "RegistryClient", lambda *args: Registry(TAGS))
+    args = dict(name="testapp", workspace="vision", repository="registry.example.com/opsforge/testapp", versions=["1.0", "2.0"])
+    assert run_module(capsys, gpu_image, check=True, **args)["changed"] is True and api.writes == []
+    result = run_module(capsys, gpu_image, **args)
+    assert result["changed"] is True and result["image"]["default"] == "1.0" and api.writes
+    assert run_module(capsys, gpu_image, **args)["changed"] is False
+    result = run_module(capsys, gpu_image, **dict(args, versions=["9.9"]))
+    assert result["failed"] is True and "tag 9.9 of registry.example.com/opsforge/testapp does not exist" in result["msg"]
+    result = run_module(capsys, gpu_image, **dict(args, registry_timeout="soon"))
+    assert result["failed"] is True and "registry_timeout" in result["msg"]

@@ -13,8 +13,8 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import NodeService, inventory, pod_requests
-from ansible_collections.opsforge.infra.plugins.modules import gpu_node, gpu_node_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.plugins.modules import gpu_node
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 
 def node(name, allocatable, labels=None, taints=None, ready=True, cordoned=False):
@@ -155,11 +155,7 @@ def _run(monkeypatch, capsys, module, api, **args):
     return json.loads(out[out.index("{"):])
 
 
-def test_node_info_module_filters(monkeypatch, capsys):
+def test_node_module_puts_a_node_in_maintenance(monkeypatch, capsys):
     api = fleet()
-    result = _run(monkeypatch, capsys, gpu_node_info, api, gpu_model="Tesla-T4")
-    assert [n["name"] for n in result["nodes"]] == ["gpu-t1"] and list(result["totals"]) == ["Tesla-T4"]
-    result = _run(monkeypatch, capsys, gpu_node_info, api, all_nodes=True)
-    assert "cpu-1" in [n["name"] for n in result["nodes"]]
     result = _run(monkeypatch, capsys, gpu_node, api, name="gpu-a1", state="maintenance")
     assert result["changed"] is True and result["node"]["maintenance"] == "maintenance"

@@ -17,7 +17,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService, member_binding_name
 from ansible_collections.opsforge.infra.plugins.modules import gpu_workspace
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi
 
 PARAMS = dict(name="vision", namespace=None, labels=None, annotations=None, force=False, purge_members=True,
               quota={"gpus": {"nvidia.com/gpu": 8}, "cpu": "64", "memory": None, "storage": "1Ti", "pods": 20,

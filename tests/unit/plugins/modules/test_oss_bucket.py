@@ -194,24 +194,3 @@ def test_module_env_fallback(server, monkeypatch, capsys):
     monkeypatch.setenv("ALIBABA_CLOUD_REGION_ID", "cn-hangzhou")
     result = _main(monkeypatch, capsys, name="camera-test", state="absent")
     assert result["changed"] is False and result.get("failed") is not True
-
-
-def test_info_module(server, monkeypatch, capsys):
-    from ansible_collections.opsforge.infra.plugins.modules import oss_bucket_info
-
-    args = dict(name="camera-test", access_key="LTAIfake", secret_key="verysecretvalue", region="cn-hangzhou")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            oss_bucket_info.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    assert result["exists"] is False and result["bucket"] == {} and result["changed"] is False
-    run(full())
-    writes = len(server.writes)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            oss_bucket_info.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    assert result["exists"] is True and result["bucket"]["versioning"] == "enabled"
-    assert len(server.writes) == writes

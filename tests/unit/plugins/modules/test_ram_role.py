@@ -73,26 +73,6 @@ def test_role_lifecycle_with_semantic_trust_comparison():
     assert ram.run_role(client, role_params(state="absent"), False)["changed"] is False
 
 
-def test_policy_lifecycle_versions_and_attachments():
-    client = FakeRam()
-    ram.run_role(client, role_params(policies=[]), False)
-    result = ram.run_policy(client, policy_params(roles=["camera-query"]), False)
-    assert result["changed"] is True and result["policy"]["roles"] == ["camera-query"]
-    reordered = {"Statement": list(reversed(POLICY["Statement"])), "Version": "1"}
-    reordered["Statement"][1] = dict(reordered["Statement"][1], Action=["ots:getrange", "ots:getrow"])
-    assert ram.run_policy(client, policy_params(policy_document=json.dumps(reordered), roles=["camera-query"]), False)["changed"] is False
-    for i in range(6):
-        doc = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:PutObject", "Resource": "acs:oss:*:*:b/%d/*" % i}]}
-        result = ram.run_policy(client, policy_params(policy_document=doc), False)
-        assert result["changed"] is True
-    assert result["policy"]["default_version"] == "v7"
-    assert len(client.policies["camera-query"]["versions"]) == 5
-    result = ram.run_policy(client, policy_params(policy_document=None, roles=[]), False)
-    assert result["changed"] is True and result["policy"]["roles"] == []
-    assert ram.run_policy(client, policy_params(state="absent"), False)["changed"] is True
-    assert client.policies == {}
-
-
 def test_bad_documents_fail_before_writing():
     client = FakeRam()
     with pytest.raises(AliyunError, match="not valid JSON"):

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import environment, workspace
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import EnvSpec, archive_lifecycle
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 VERSION = "1.30.0"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 alice@laptop"
@@ -63,10 +63,69 @@ def test_workspace_manifests_are_valid(case):
                                         "RoleBinding", "RoleBinding", "RoleBinding"])
 
 
+# What a user of each environment relies on: the GPU resource and count the pod asks for, the access ports
+# (container and Service), the Service type and the dataset claims with where they are mounted.
+EXPECTED = {
+    "whole-gpu-all-access": dict(gpu=("nvidia.com/gpu", "2"), ports={"ssh": 2222, "jupyter": 8888, "rdp": 3389},
+                                 service="NodePort", datasets={"imagenet": ("/data/imagenet", None), "coco": ("/mnt/coco", "2017")}),
+    "mig": dict(gpu=("nvidia.com/mig-1g.10gb", "1"), ports={"jupyter": 8888}, service="ClusterIP", datasets={}),
+    "time-sliced": dict(gpu=("nvidia.com/gpu.shared", "1"), ports={"rdp": 3389}, service="LoadBalancer", datasets={}),
+    "cpu-only": dict(gpu=None, ports={}, service=None, datasets={}),
+}
+
+
+def _subset(small, big):
+    return all(big.get(k) == v for k, v in small.items())
+
+
 @pytest.mark.parametrize("case", sorted(ENVIRONMENTS))
-def test_environment_manifests_are_valid(case):
-    kinds = [validate(m) for m in environment.all_manifests(ENVIRONMENTS[case])]
-    assert "StatefulSet" in kinds
+def test_environment_manifests_are_valid_and_give_the_user_what_was_asked(case):
+    asked, want = ENVIRONMENTS[case], EXPECTED[case]
+    manifests = environment.all_manifests(asked)
+    for manifest in manifests:
+        validate(manifest)
+    (sts,) = [m for m in manifests if m["kind"] == "StatefulSet"]
+    services = [m for m in manifests if m["kind"] == "Service"]
+    assert (sts["metadata"]["name"], sts["metadata"]["namespace"], sts["spec"]["replicas"]) == ("alice-dev", "ws-vision", 1)
+    pod = sts["spec"]["template"]
+    (box,) = pod["spec"]["containers"]
+    assert box["image"] == asked["image"]
+    # resources: what was asked, requests equal to limits, only the one GPU resource
+    res = box["resources"]
+    assert res["requests"] == res["limits"]
+    assert (res["limits"]["cpu"], res["limits"]["memory"]) == (asked["cpu"], asked["memory"])
+    gpu_keys = sorted(k for k in res["limits"] if k.startswith("nvidia.com/"))
+    if want["gpu"] is None:
+        assert gpu_keys == [] and not pod["spec"].get("tolerations")
+    else:
+        assert gpu_keys == [want["gpu"][0]] and res["limits"][want["gpu"][0]] == want["gpu"][1]
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["spec"]["tolerations"]
+    # selectors: the StatefulSet and the Service both reach this pod, and only this environment's
+    selector = sts["spec"]["selector"]["matchLabels"]
+    assert _subset(selector, pod["metadata"]["labels"]) and selector["opsforge.io/environment"] == "alice-dev"
+    # volumes: home from the claim template, each dataset a read-only claim at its path; every mount has a volume
+    (home,) = sts["spec"]["volumeClaimTemplates"]
+    assert home["spec"]["resources"]["requests"]["storage"] == asked["home_size"]
+    mounts = {m["mountPath"]: m for m in box["volumeMounts"]}
+    assert mounts[asked["home_mount_path"]]["name"] == home["metadata"]["name"]
+    volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+    assert {m["name"] for m in box["volumeMounts"]} <= set(volumes) | {home["metadata"]["name"]}
+    claims = {v["persistentVolumeClaim"]["claimName"]: v for v in volumes.values() if "persistentVolumeClaim" in v}
+    assert sorted(claims) == sorted(want["datasets"])
+    for claim, (path, sub_path) in want["datasets"].items():
+        mount = mounts[path]
+        assert mount["name"] == claims[claim]["name"] and mount["readOnly"] is True and mount.get("subPath") == sub_path
+        assert claims[claim]["persistentVolumeClaim"]["readOnly"] is True
+    # ports: on the container and, by name, on the Service of the asked type
+    assert {p["name"]: p["containerPort"] for p in box.get("ports", [])} == want["ports"]
+    if want["service"] is None:
+        assert services == []
+    else:
+        (service,) = services
+        assert service["spec"]["type"] == want["service"] and sts["spec"]["serviceName"] == service["metadata"]["name"]
+        assert _subset(service["spec"]["selector"], pod["metadata"]["labels"])
+        assert {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]} == {
+            name: (port, name) for name, port in want["ports"].items()}
 
 
 def test_patches_and_archive_are_valid_objects():

@@ -119,10 +119,17 @@ def test_without_cryptography_it_is_never_current(host, monkeypatch):
     assert state["current"] is False and state["reasons"] == ["the Python cryptography library is not installed on the host"]
 
 
-def test_ownership_is_checked(tmp_path):
-    path = tmp_path / "f"
-    path.write_text("x")
+@pytest.mark.parametrize("uid, gid, owned", [(0, 0, True), (1000, 0, False), (0, 1000, False), (1000, 1000, False)])
+def test_ownership_is_checked_whoever_runs_the_test(tmp_path, monkeypatch, uid, gid, owned):
+    """The owner the check sees is pinned, so the same assertions run as root and as any other user."""
+    path = str(tmp_path / "f")
+    with open(path, "w") as handle:
+        handle.write("x")
+    real_stat = os.stat
+    seen = real_stat(path)
+    pinned = os.stat_result((seen.st_mode, seen.st_ino, seen.st_dev, seen.st_nlink, uid, gid, seen.st_size,
+                             seen.st_atime, seen.st_mtime, seen.st_ctime))
+    monkeypatch.setattr(certstate.os, "stat", lambda p, *a, **kw: pinned if p == path else real_stat(p, *a, **kw))
     reasons = []
-    st = os.stat(str(path))
-    certstate._check_path(str(path), False, None, reasons, "file")
-    assert (reasons == []) == (st.st_uid == 0 and st.st_gid == 0)
+    assert certstate._check_path(path, False, None, reasons, "file") is True
+    assert reasons == ([] if owned else ["file %s is not owned by root:root" % path])

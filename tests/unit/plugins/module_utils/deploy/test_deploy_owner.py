@@ -18,7 +18,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy import reco
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.shell import SHELL_OPTIONS, ShellDeployment
 
-COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", ".build", "collections")
+COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", ".build", "collections")
 SCRIPT = 'echo $$ > "$W/sh.pid"; sleep 300 & echo $! > "$W/child.pid"; wait'
 
 MODULE = r"""

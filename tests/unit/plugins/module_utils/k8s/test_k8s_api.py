@@ -25,7 +25,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources impo
     merge_patch,
     parse_quantity,
 )
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
 
 
 class Response:
@@ -236,7 +236,7 @@ def test_merge_patch_reaches_the_desired_state(current, desired, hard, old_hard)
     """Property: applying merge_patch(current, desired) as an RFC 7396 merge patch gives an
     object that holds ``desired`` (so ``ensure`` converges in one step) and, at the replace
     paths, exactly the desired keys."""
-    from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import merge
+    from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import merge
 
     current = dict(current, spec={"hard": old_hard})
     desired = dict(desired, spec={"hard": hard})
