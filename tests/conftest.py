@@ -38,48 +38,52 @@ os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS)
 os.environ.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
 
 
-# `make test` runs two pytest-xdist workers with `--dist loadgroup`. Every test that uses the lab (its hosts,
-# Docker, its servers and ports, the lab locks) is in the group "lab": one worker runs all of them, one after
-# the other, in collection order, exactly as a plain `pytest` run does. Everything else is in the group
-# "local" and runs on the other worker, at a lower CPU priority (LOCAL_NICE) so that the lab tests, several
-# of which measure time (a kill half way through an upload, lock waits, health-check windows), run as fast
-# beside it as they do alone; the local tests only take CPU the lab leaves idle.
+# `make test` runs two pytest-xdist workers with `--dist loadgroup`, and the scheduler below makes two groups of
+# whole test files. "lab": the files under tests/integration/ and every file that imports a lab helper or uses the
+# `lab` mark; one worker runs all of them, one after the other, in collection order, exactly as a plain `pytest`
+# run does. "local": the rest, on the other worker, at a lower CPU priority (LOCAL_NICE) so that the lab tests,
+# several of which measure time (a kill half way through an upload, lock waits, health-check windows), run as
+# fast beside it as they do alone; the local tests only take the CPU the lab leaves idle.
+# (xdist's own loadgroup reads `xdist_group` marks through a node id suffix that pytest 9.2 no longer lets it set,
+# so the groups are decided here, from the file, where both the controller and the workers can see them.)
 LAB_GROUP = "lab"
 LOCAL_GROUP = "local"
-LAB_DIR = os.path.join(ROOT, "tests", "integration") + os.sep
 LOCAL_NICE = 10
-# A test file elsewhere that imports one of the lab's helpers is a lab test too: tests/lab.py (lab hosts and
-# servers), kmock_cluster (ports 20000-20499) and deploy_helpers (ports 18900-18999: its free_port() finds a port
-# nobody listens on, which a lab test's Server could take a moment later).
-LAB_HELPERS = re.compile(r"^\s*(?:from|import)\s+(?:\S+\.)?(?:lab|kmock_cluster|deploy_helpers)\b", re.M)
-_USES_LAB_HELPERS = {}
+# A file outside tests/integration/ is a lab test file when it imports one of the lab's helpers -- tests/lab.py
+# (lab hosts and servers), kmock_cluster (ports 20000-20499) or deploy_helpers (ports 18900-18999: its
+# free_port() finds a port nobody listens on, which a lab test's Server could take a moment later) -- or says
+# `pytest.mark.lab`.
+LAB_SOURCE = re.compile(r"^\s*(?:from|import)\s+(?:\S+\.)?(?:lab|kmock_cluster|deploy_helpers)\b|\bmark\.lab\b", re.M)
+_GROUPS = {}
 
 
-def _imports_lab_helpers(path):
-    if path not in _USES_LAB_HELPERS:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                _USES_LAB_HELPERS[path] = bool(LAB_HELPERS.search(handle.read()))
-        except (OSError, UnicodeDecodeError):
-            _USES_LAB_HELPERS[path] = False
-    return _USES_LAB_HELPERS[path]
+def suite_group(path):
+    """``lab`` or ``local`` for the test file at ``path`` (absolute, or relative to the repository root)."""
+    path = os.path.join(ROOT, path)
+    if path not in _GROUPS:
+        if os.path.relpath(path, ROOT).startswith(os.path.join("tests", "integration") + os.sep):
+            _GROUPS[path] = LAB_GROUP
+        else:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    _GROUPS[path] = LAB_GROUP if LAB_SOURCE.search(handle.read()) else LOCAL_GROUP
+            except (OSError, UnicodeDecodeError):
+                _GROUPS[path] = LAB_GROUP
+    return _GROUPS[path]
 
 
-def xdist_group(item):
-    """``lab`` for a test under tests/integration/, one marked ``lab``, one using the ``lab`` fixture or one whose
-    file imports a lab helper; ``local`` for the rest."""
-    path = str(item.path)
-    if (path.startswith(LAB_DIR) or item.get_closest_marker("lab") or "lab" in getattr(item, "fixturenames", ())
-            or _imports_lab_helpers(path)):
-        return LAB_GROUP
-    return LOCAL_GROUP
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``: one unit of work per group, so each group runs whole, in order, on one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
 
+    class SuiteGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return suite_group(os.path.join(str(config.rootpath), nodeid.split("::", 1)[0]))
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Before xdist reads the groups: ours first, so that no other ``xdist_group`` mark can move a lab test."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)), append=False)
+    return SuiteGroupScheduling(config, log)
 
 
 _BASE_NICE = []
@@ -109,5 +113,4 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    mark = item.get_closest_marker("xdist_group")
-    _set_nice(mark.args[0] if mark and mark.args else LAB_GROUP)
+    _set_nice(suite_group(str(item.path)))
