@@ -61,9 +61,13 @@ lab-up: system-deps venv tree
 lab-down:
 	@bash lab/down.sh
 
-# The whole suite in one pytest run, so it ends with pytest's summary line.
+# The whole suite in one pytest run, so it ends with pytest's summary line (the 30 slowest tests are
+# listed just above it). Two pytest-xdist workers: tests/conftest.py puts every test that uses the lab
+# in the group "lab" (one worker, today's order) and the rest in "local" (the other worker, at a lower
+# CPU priority so that the lab tests keep their speed); see docs/developing.md.
+TEST_WORKERS ?= 2
 test: deps lab-up $(TEST_PREREQS)
-	$(PY) -m pytest tests -p no:cacheprovider -ra --timeout=1800 $(PYTEST_ARGS)
+	$(PY) -m pytest tests -p no:cacheprovider -ra --timeout=1800 -n $(TEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 unit: deps
 	$(PY) -m pytest tests/unit -p no:cacheprovider -q $(PYTEST_ARGS)
