@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "nvidia_smi")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "nvidia_smi")
 # Readings that move between two samples: the two collectors ran a second apart.
 LIVE = {"power_draw_w", "temperature_c", "utilization_gpu_pct", "utilization_memory_pct", "memory_used_mib", "memory_free_mib"}
 

@@ -9,10 +9,14 @@ adds nothing."""
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 import fractions
 import sqlite3
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "modules"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "modules"))
 from gpu_sim import SimCluster, SimPod, SimPvc, at
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
