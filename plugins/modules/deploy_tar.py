@@ -127,7 +127,7 @@ options:
   stage:
     description: Internal, set by the action plugin. Do not set.
     type: str
-    choices: [probe, deploy]
+    choices: [probe, extract, deploy]
     default: deploy
 seealso:
   - module: opsforge.infra.deploy_rollback
@@ -263,6 +263,8 @@ def main():
         deployment = TarDeployment(module.params, check_mode=module.check_mode)
         if module.params["stage"] == "probe":
             result = deployment.probe()
+        elif module.params["stage"] == "extract":
+            result = deployment.stream()
         else:
             result = deployment.run()
             result["transfer"] = module.params.get("transfer") or {}
