@@ -272,23 +272,37 @@ def assemble(upload_dir, chunk_hashes, sha256, dest):
 
 
 class ArrivingChunks(io.RawIOBase):
-    """The chunks of a package read in order while the transfer still writes them.
+    """The chunks of a package read as one seekable file while the transfer still writes them.
 
     A chunk is read only once it is verified: the receiver's receipt names the sha256 the controller
     sent for it (``incoming``), or, for a chunk the host had before this transfer, its own sha256
-    matches. Reading waits for the next chunk; it fails with OSError when nothing in the upload dir
-    moved for ``idle`` seconds (the transfer died) or a chunk changed after it was verified.
+    matches. Reading (and :meth:`wait_range`) waits for the chunks it needs; it fails with OSError when
+    nothing in the upload dir moved for ``idle`` seconds (the transfer died) or a verified chunk changed.
+    ``parts`` lets the extraction copy a plain tar's members from the chunk files in the kernel.
     """
 
-    def __init__(self, upload_dir, chunk_hashes, incoming, idle=60.0, poll=0.01):
+    def __init__(self, upload_dir, chunk_hashes, incoming, chunk_size, size, idle=60.0, poll=0.01):
         super().__init__()
         self.dir, self.hashes, self.incoming = upload_dir, list(chunk_hashes), set(incoming)
-        self.idle, self.poll = idle, poll
-        self.index = 0
+        self.chunk_size, self.size, self.idle, self.poll = chunk_size, size, idle, poll
+        self.parts = [(i * chunk_size, expected_chunk_size(i, size, chunk_size), self._path(i)) for i in range(len(self.hashes))]
+        self.verified = set()
+        self.pos = 0
         self._handle = None
+        self._index = None
 
     def readable(self):
         return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, offset, whence=0):
+        self.pos = max(0, {0: 0, 1: self.pos, 2: self.size}[whence] + offset)
+        return self.pos
 
     def _path(self, index):
         return os.path.join(self.dir, chunk_name(index))
@@ -306,6 +320,8 @@ class ArrivingChunks(io.RawIOBase):
             return None, None
 
     def _wait(self, index):
+        if index in self.verified:
+            return
         seen, since = self._movement(index), time.monotonic()
         while not self._verified(index):
             if index not in self.incoming:
@@ -316,22 +332,36 @@ class ArrivingChunks(io.RawIOBase):
             elif time.monotonic() - since > self.idle:
                 raise OSError("chunk %d did not arrive within %ss of the last movement" % (index, self.idle))
             time.sleep(self.poll)
-        return open(self._path(index), "rb")
+        self.verified.add(index)
+
+    def wait_range(self, offset, length):
+        """Wait until the chunks holding bytes ``offset`` to ``offset + length`` are verified."""
+        first, last = offset // self.chunk_size, min(len(self.hashes), -(-(offset + length) // self.chunk_size)) - 1
+        for index in range(first, last + 1):
+            self._wait(index)
 
     def readinto(self, buffer):
         view = memoryview(buffer).cast("B")
-        while self.index < len(self.hashes):
-            if self._handle is None:
-                self._handle = self._wait(self.index)
-            count = self._handle.readinto(view)
-            if count:
-                return count
-            self._handle.close()
-            self._handle = None
-            if self.index in self.incoming and read_receipt(self._path(self.index)) != self.hashes[self.index]:
-                raise OSError("chunk %d changed while it was read" % self.index)
-            self.index += 1
-        return 0
+        if self.pos >= self.size or not len(view):
+            return 0
+        index = self.pos // self.chunk_size
+        self._wait(index)
+        if self._index != index:
+            if self._handle:
+                self._handle.close()
+            self._handle, self._index = open(self._path(index), "rb"), index
+        self._handle.seek(self.pos - index * self.chunk_size)
+        count = self._handle.readinto(view[:min(len(view), (index + 1) * self.chunk_size - self.pos)])
+        if not count:
+            raise OSError("chunk %d is shorter than it was when verified" % index)
+        self.pos += count
+        return count
+
+    def check_unchanged(self):
+        """Raise OSError when a chunk received and verified during the extraction no longer has its receipt."""
+        for index in sorted(self.verified & self.incoming):
+            if read_receipt(self._path(index)) != self.hashes[index]:
+                raise OSError("chunk %d changed while it was extracted" % index)
 
     def close(self):
         if self._handle:

@@ -65,7 +65,9 @@ class ReleaseTarFile(tarfile.TarFile):
 
 
 def _copy_range(copy, reader, offset, size, dest_fd):
-    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd``."""
+    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd`` (once they are there)."""
+    if hasattr(reader, "wait_range"):
+        reader.wait_range(offset, size)
     for start, length, path in reader.parts:
         if size <= 0:
             break
@@ -231,7 +233,7 @@ def _extract_all(tar, members, root):
 
 
 def _stream_all(tar, root, on_member=None):
-    """Extract the members of a stream-mode ``tar`` in arrival order; return their count.
+    """Extract the members of ``tar`` in arrival order, reading each header only when it comes; return their count.
 
     Each member's own text is judged as it arrives (what check_members judges for the whole list);
     a symlink parent is caught on the disk by _prepare (a later symlink over an extracted directory is
@@ -315,7 +317,7 @@ def safe_extract(package, dest, fileobj=None):
 
 
 def stream_extract(fileobj, staging, on_member=None):
-    """Extract the package read from ``fileobj`` (front to back, never seeking: bytes may still be arriving)
+    """Extract the package read from ``fileobj`` (front to back; its reads wait for bytes still arriving)
     into the new directory ``staging``, member by member as they come; return the member count.
 
     The same judgement as safe_extract (a hostile member stops the stream at once and removes everything
@@ -326,7 +328,7 @@ def stream_extract(fileobj, staging, on_member=None):
         shutil.rmtree(staging)
 
     def work():
-        with ReleaseTarFile.open(None, "r|*", fileobj=fileobj, bufsize=BUF, copybufsize=4 * BUF) as tar:
+        with ReleaseTarFile.open(None, "r:*", fileobj=fileobj, copybufsize=4 * BUF) as tar:  # members read lazily
             os.makedirs(staging)
             count = _stream_all(tar, staging, on_member)
         verify_tree(staging)

@@ -27,6 +27,7 @@ import shutil
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import extract
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import ArrivingChunks, ChainReader
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 
 STREAMING = ".streaming-"
 _TOKEN_RE = re.compile(r"^[0-9a-f]{16}$")
@@ -76,17 +77,24 @@ def clear_staging(releases_dir, release, keep=None):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def stream_release(releases_dir, release, upload_dir, chunk_hashes, incoming, idle=60.0):
+def stream_release(releases_dir, release, upload_dir, chunks, incoming, idle=60.0):
     """Extract the package into a fresh staging directory while its chunks arrive (see ArrivingChunks).
 
-    Return ``dict(token, members)``; raise DeployError (the staging directory removed) when the package
-    is refused or cannot be read, or the transfer stopped."""
+    ``chunks`` is ``(sha256 of each chunk, chunk_size, package size)``. Return ``dict(token, members)``; raise
+    DeployError (the staging directory removed) when the package is refused or cannot be read, or the
+    transfer stopped."""
     os.makedirs(releases_dir, exist_ok=True)
     clear_staging(releases_dir, release)
     token = binascii.hexlify(os.urandom(8)).decode()
-    reader = ArrivingChunks(upload_dir, chunk_hashes, incoming, idle=idle)
+    staging = staging_dir(releases_dir, release, token)
+    hashes, chunk_size, size = chunks
+    reader = ArrivingChunks(upload_dir, hashes, incoming, chunk_size, size, idle=idle)
     try:
-        members = extract.stream_extract(reader, staging_dir(releases_dir, release, token))
+        members = extract.stream_extract(reader, staging)
+        reader.check_unchanged()
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DeployError("the chunks changed while they were extracted: %s" % exc)
     finally:
         reader.close()
     return dict(token=token, members=members)

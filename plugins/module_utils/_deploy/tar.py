@@ -198,7 +198,8 @@ class TarDeployment(Deployment):
             return out
         incoming = (params.get("transfer") or {}).get("incoming") or []
         try:
-            staged = rel.stream_release(self.releases_dir, self.target_version(), self.upload_dir(), params["chunk_sha256"],
+            staged = rel.stream_release(self.releases_dir, self.target_version(), self.upload_dir(),
+                                        (params["chunk_sha256"], params["chunk_size"], params["package_size"]),
                                         [int(i) for i in incoming])
         except DeployError as exc:
             out["reason"] = exc.msg

@@ -72,8 +72,9 @@ def action(tmp_path, args, fail_put_after=None, cut_last_put=False):
             return dict(res, changed=False, up_to_date=False, upload_dir=str(upload))
         if module_args["stage"] == "extract":  # what the module's extract stage does beside the streams
             try:
-                staged = stream_release(str(tmp_path / "releases"), "r", str(upload), module_args["chunk_sha256"],
-                                        module_args["transfer"]["incoming"], idle=2)
+                staged = stream_release(str(tmp_path / "releases"), "r", str(upload), (
+                    module_args["chunk_sha256"], module_args["chunk_size"], module_args["package_size"]),
+                    module_args["transfer"]["incoming"], idle=2)
             except DeployError as exc:
                 return dict(changed=False, staged=None, reason=exc.msg)
             return dict(changed=False, staged=dict(staged, package_sha256=module_args["package_sha256"]))

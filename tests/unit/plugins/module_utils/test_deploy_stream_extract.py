@@ -165,7 +165,7 @@ def test_first_members_exist_in_the_staging_release_before_the_last_chunk_is_sen
     upload.mkdir()
     box = {}
     worker = threading.Thread(target=lambda: box.update(rel.stream_release(
-        str(releases), "1", str(upload), hashes, range(len(hashes)), idle=20)), daemon=True)
+        str(releases), "1", str(upload), (hashes, CHUNK, size), range(len(hashes)), idle=20)), daemon=True)
     worker.start()
     receiver = Receiver(str(upload))
     for index in range(len(hashes) - 1):  # everything but the last chunk; the sender pauses here
@@ -188,12 +188,12 @@ def test_first_members_exist_in_the_staging_release_before_the_last_chunk_is_sen
 
 def test_a_transfer_that_stops_leaves_no_staging(tmp_path):
     pkg = make_pkg(tmp_path / "p.tar", [("file", "m%d" % i, None, os.urandom(CHUNK), 0o644) for i in range(3)])
-    _size, _sha, hashes = file_hashes(pkg, CHUNK)
+    size, _sha, hashes = file_hashes(pkg, CHUNK)
     upload, releases = tmp_path / "up", tmp_path / "releases"
     upload.mkdir()
     receiver = Receiver(str(upload))
     receiver.send(0, open(pkg, "rb").read()[:CHUNK])
     receiver.close()  # the controller died: the other chunks never come
     with pytest.raises(DeployError, match="chunk 1 did not arrive"):
-        rel.stream_release(str(releases), "1", str(upload), hashes, range(len(hashes)), idle=0.3)
+        rel.stream_release(str(releases), "1", str(upload), (hashes, CHUNK, size), range(len(hashes)), idle=0.3)
     assert os.listdir(str(releases)) == []
