@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
 from lab import ansible_env, kill_tree, run_playbook  # noqa: E402
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import file_hashes  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import file_hashes  # noqa: E402
 
 HOST = "opsforge-lab-deploy"
 REMOTE = "/var/tmp/opsforge-deploy-bench"

@@ -27,7 +27,7 @@ from ansible.module_utils.six.moves import shlex_quote
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
     DEFAULT_CHUNK_SIZE, chunk_name, expected_chunk_size, file_hashes, tail_name)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import (
     RECEIVER, StreamSender, TransferError, payload_kind, strip_compression)

@@ -270,7 +270,6 @@ def assemble(upload_dir, chunk_hashes, sha256, dest):
     os.rename(dest + ".part", dest)
 
 
-
 class ArrivingChunks(io.RawIOBase):
     """The chunks of a package read as one seekable file while the transfer still writes them.
 

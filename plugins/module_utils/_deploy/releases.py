@@ -127,4 +127,3 @@ def prune(releases_dir, meta, keep, protected):
         meta["releases"].pop(name, None)
         removed.append(name)
     return removed
-

@@ -10,7 +10,7 @@ the chunks arrived, install script, atomic ``current`` switch, start command), r
 good release, pruning that never removes current or the rollback target.
 
 The chunk store is in chunks.py, the extraction rules in extract.py, the release directories in
-releases.py (the names below are imported from there for the action plugin, tests and tools).
+releases.py.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from ansible.module_utils.six.moves import shlex_quote
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import extract
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import releases as rel
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (  # noqa: F401  (re-exported)
-    BUF, DEFAULT_CHUNK_SIZE, ChainReader, assemble, chunk_name, expected_chunk_size, file_hashes, join_tails, probe_chunks,
-    sha256_file, tail_name, verify_chunks)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
+    DEFAULT_CHUNK_SIZE, join_tails, probe_chunks, verify_chunks)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import safe_extract, switch_link  # noqa: F401
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import safe_extract, switch_link
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script, scrub, user_ids
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from ansible_collections.opsforge.infra.plugins.action.deploy_tar import STREAMS, ActionModule
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import stream_release
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
     chunk_name, join_tails, probe_chunks, tail_name, verify_chunks)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import RECEIVER, read_receipt, receipt_path
 
