@@ -156,6 +156,10 @@ def measure(target, pkg, chunk, rounds):
         times["delivered"].append(seconds - stage_seconds(result["deploy"]["history"], "extracting"))
         times["copy"].append(timed(lambda: playbook(COPY_PLAY, target=target, src=pkg))[0])
         sh("rm -f %s/copy.tar" % REMOTE)
+        print("  [%s round %d, load %s] %s; extraction %s" % (
+            target, version, " ".join("%.1f" % x for x in os.getloadavg()),
+            ", ".join("%s %.1f s" % (key, value[-1]) for key, value in times.items() if value),
+            result["transfer"].get("extraction")), flush=True)
     return {key: statistics.median(value) for key, value in times.items() if value}, times, method
 
 

@@ -197,3 +197,73 @@ def test_a_transfer_that_stops_leaves_no_staging(tmp_path):
     with pytest.raises(DeployError, match="chunk 1 did not arrive"):
         rel.stream_release(str(releases), "1", str(upload), (hashes, CHUNK, size), range(len(hashes)), idle=0.3)
     assert os.listdir(str(releases)) == []
+
+
+# ---- the module: extract stage beside the transfer, deploy stage names the staging after verification ---
+def tar_params(tmp_path, pkg, version="1"):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TAR_OPTIONS
+
+    size, sha, hashes = file_hashes(pkg, CHUNK)
+    params = dict((key, spec.get("default")) for key, spec in TAR_OPTIONS.items())
+    params.update(app="web", version=version, deploy_dir=str(tmp_path / "app"), state_dir=str(tmp_path / "state"),
+                  chunk_size=CHUNK, package_sha256=sha, package_size=size, chunk_sha256=hashes, src=pkg, install_script="")
+    return params
+
+
+def streamed(tmp_path, pkg):
+    """probe, every chunk through the real receiver, the extract stage; the deploy stage's params."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TarDeployment
+
+    params = tar_params(tmp_path, pkg)
+    upload = TarDeployment(dict(params)).probe()["upload_dir"]
+    receiver, data = Receiver(upload), open(pkg, "rb").read()
+    for index in range(len(params["chunk_sha256"])):
+        receiver.send(index, data[index * CHUNK:(index + 1) * CHUNK])
+    receiver.close()
+    out = TarDeployment(dict(params, stage="extract", transfer=dict(incoming=list(range(len(params["chunk_sha256"])))))).stream()
+    return dict(params, transfer=dict(extraction="streamed" if out["staged"] else out["reason"], staged=out["staged"])), out
+
+
+def releases_listing(tmp_path):
+    path = tmp_path / "app" / "releases"
+    return sorted(os.listdir(str(path))) if path.exists() else []
+
+
+def test_the_deploy_stage_names_the_streamed_release_after_verifying_the_package(tmp_path):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TarDeployment
+
+    pkg = make_pkg(tmp_path / "p.tgz", [("file", "m%d" % i, None, os.urandom(CHUNK), 0o644) for i in range(3)], "gz")
+    params, out = streamed(tmp_path, pkg)
+    assert out["staged"]["members"] == 3 and releases_listing(tmp_path) == [".streaming-1-%s" % out["staged"]["token"]]
+    res = TarDeployment(params).run()
+    assert res["deploy"]["details"]["extraction"] == "streamed" and res["deploy"]["details"]["files"] == 3
+    assert releases_listing(tmp_path) == ["1"] and os.readlink(str(tmp_path / "app" / "current")) == "releases/1"
+
+
+def test_a_chunk_changed_after_the_streamed_extraction_never_goes_live(tmp_path):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TarDeployment
+
+    pkg = make_pkg(tmp_path / "p.tar", [("file", "m%d" % i, None, os.urandom(CHUNK), 0o644) for i in range(3)])
+    params, out = streamed(tmp_path, pkg)
+    assert out["staged"]
+    chunk = os.path.join(TarDeployment(dict(params)).upload_dir(), chunk_name(1))
+    with open(chunk, "r+b") as handle:  # the package on the host is no longer the one the controller sent
+        handle.write(b"XXXX")
+    with pytest.raises(DeployError, match=r"chunk\(s\) 1 of the package are missing or corrupted"):
+        TarDeployment(params).run()
+    assert releases_listing(tmp_path) == [] and not os.path.lexists(str(tmp_path / "app" / "current"))
+
+
+def test_a_hostile_package_streamed_is_refused_as_before_with_nothing_left(tmp_path):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TarDeployment
+
+    entries = [("file", "m%d" % i, None, os.urandom(CHUNK), 0o644) for i in range(2)]
+    entries += [("file", "../evil", None, b"x", 0o644), ("sym", "l", "/etc", b"", 0o777)]
+    pkg = make_pkg(tmp_path / "p.tgz", entries, "gz")
+    params, out = streamed(tmp_path, pkg)
+    assert out["staged"] is None and "unsafe members" in out["reason"] and releases_listing(tmp_path) == []
+    with pytest.raises(DeployError, match="unsafe members, nothing was extracted") as err:
+        TarDeployment(params).run()
+    assert "'..' in the path" in err.value.msg and "escapes the release" in err.value.msg  # every one named, as before
+    assert releases_listing(tmp_path) == [] and not os.path.lexists(str(tmp_path / "app" / "current"))
+    assert not (tmp_path / "app" / "evil").exists() and not (tmp_path / "evil").exists()
