@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
 from lab import ansible_env, kill_tree, run_playbook  # noqa: E402
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import file_hashes  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import file_hashes  # noqa: E402
 
 HOST = "opsforge-lab-deploy"
 REMOTE = "/var/tmp/opsforge-deploy-bench"
@@ -156,6 +156,10 @@ def measure(target, pkg, chunk, rounds):
         times["delivered"].append(seconds - stage_seconds(result["deploy"]["history"], "extracting"))
         times["copy"].append(timed(lambda: playbook(COPY_PLAY, target=target, src=pkg))[0])
         sh("rm -f %s/copy.tar" % REMOTE)
+        print("  [%s round %d, load %s] %s; extraction %s" % (
+            target, version, " ".join("%.1f" % x for x in os.getloadavg()),
+            ", ".join("%s %.1f s" % (key, value[-1]) for key, value in times.items() if value),
+            result["transfer"].get("extraction")), flush=True)
     return {key: statistics.median(value) for key, value in times.items() if value}, times, method
 
 

@@ -27,7 +27,7 @@ from ansible.module_utils.six.moves import shlex_quote
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
     DEFAULT_CHUNK_SIZE, chunk_name, expected_chunk_size, file_hashes, tail_name)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import (
     RECEIVER, StreamSender, TransferError, payload_kind, strip_compression)
@@ -80,12 +80,14 @@ class ActionModule(DeployAction):
                         chunks_sent=0, resumed_bytes=probe.get("have_bytes", 0), resumed_chunks=len(probe.get("have", [])),
                         corrupt_chunks=probe.get("corrupt", []), partial_chunks=probe.get("partial", []), resumed_partial_chunks=[],
                         hash_seconds=round(hash_seconds, 3), seconds=0.0, mb_per_s=None, method=None, streams=0,
-                        compression=None, fallback=None)
+                        compression=None, fallback=None, extraction="after the transfer", staged=None)
         if not probe.get("up_to_date") and not self._task.check_mode:
             try:
                 jobs = self._jobs(probe.get("missing", []), size, chunk_size, chunks,
                                   self._usable_prefixes(src, probe.get("prefixes") or {}, chunk_size, transfer))
-                self._send(src, probe["upload_dir"], jobs, size, transfer, probe.get("python"))
+                self._send(src, probe["upload_dir"], jobs, size, transfer, probe.get("python"),
+                           lambda: self._execute_module(MODULE, module_args=dict(args, stage="extract", transfer=dict(
+                               incoming=[job[0] for job in jobs])), task_vars=task_vars))
             except (AnsibleError, OSError) as exc:
                 return dict(result, failed=True, msg="transfer of %s failed after %d bytes (run again to resume): %s"
                             % (src, transfer["bytes_sent"], to_native(exc)), transfer=transfer)
@@ -130,9 +132,10 @@ class ActionModule(DeployAction):
             jobs.append((index, name, index * chunk_size + skip, length, "-" if skip else hashes[index]))
         return jobs
 
-    def _send(self, src, upload_dir, jobs, size, transfer, python=None):
+    def _send(self, src, upload_dir, jobs, size, transfer, python=None, extractor=None):
         """Send ``jobs`` through streams where the connection has them, else (or when the streams cannot
-        start) through put_file; record which in ``transfer``."""
+        start) through put_file; record which in ``transfer``. Beside the streams, ``extractor()`` (the module's
+        extract stage) extracts the chunks on the host as they land (see _streamed_extraction)."""
         if not jobs:
             return
         start = time.time()
@@ -152,8 +155,10 @@ class ActionModule(DeployAction):
         argv, why = self._stream_command(src, upload_dir, python, transfer)
         if argv is not None:
             transfer.update(method=argv[0], streams=min(STREAMS, len(jobs)))
+            beside = self._streamed_extraction(jobs, extractor, transfer)
             try:
                 StreamSender(argv[1], src, jobs, STREAMS, done).run()
+                beside()
                 return
             except TransferError as exc:
                 if exc.started:
@@ -162,6 +167,35 @@ class ActionModule(DeployAction):
         transfer.update(method="put_file", streams=0, fallback=why, compression="as configured for the connection")
         display.v("deploy_tar: sending through put_file: %s" % why)
         self._put_chunks(src, upload_dir, jobs, done)
+
+    @staticmethod
+    def _streamed_extraction(jobs, extractor, transfer):
+        """Start ``extractor`` in a thread; return the function that waits for it and records the outcome.
+
+        Not for a resumed transfer that sends the rest of a chunk cut short: that chunk is only whole once
+        the deploy stage joined it (then the deploy stage extracts after the transfer, as put_file does)."""
+        if extractor is None or any(job[4] == "-" for job in jobs):
+            transfer["extraction"] = "after the transfer (the rest of a chunk cut short is joined first)"
+            return lambda: None
+        box = {}
+
+        def work():
+            try:
+                box["result"] = extractor()
+            except Exception as exc:  # pylint: disable=broad-except  # reported, then the deploy stage extracts
+                box["result"] = dict(reason=to_native(exc))
+
+        thread = threading.Thread(target=work, name="opsforge-deploy-tar-extract", daemon=True)
+        thread.start()
+
+        def wait():
+            thread.join()
+            out = box.get("result") or {}
+            if out.get("staged"):
+                transfer.update(extraction="streamed", staged=out["staged"])
+            else:
+                transfer["extraction"] = "after the transfer (%s)" % (out.get("reason") or out.get("msg") or "not streamed")
+        return wait
 
     def _stream_command(self, src, upload_dir, python, transfer):
         """``((method, argv factory), None)`` for a streamed transfer on this connection, or ``(None, why not)``."""

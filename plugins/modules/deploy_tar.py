@@ -21,8 +21,13 @@ description:
     stream through C(docker exec -i). Other connections (C(paramiko_ssh), C(community.docker.docker_api), ...) and
     password authentication use the connection's own file transfer; RV(transfer.method) and RV(transfer.fallback) say
     which ran and why.
+  - Over those streams the host extracts the package while its chunks arrive (each chunk once its sha256 is confirmed),
+    member by member with the checks below, into a hidden staging directory that becomes the release only after the
+    whole package was verified; RV(transfer.extraction) says whether it did.
   - The package is checked before anything is extracted. Absolute paths, C(..), devices, fifos and links that
-    escape the release are refused and nothing is extracted.
+    escape the release are refused and nothing is extracted (when it is extracted while it arrives, the members
+    before the refused one are removed with the staging directory, then the package is refused with every unsafe
+    member named).
   - Each member is judged by where it physically resolves once the members before it exist (links through links
     included); hard links may only point to regular files already in the release; nothing is written through a
     link; the finished tree is checked again. Any refusal removes everything extracted.
@@ -125,7 +130,7 @@ options:
   stage:
     description: Internal, set by the action plugin. Do not set.
     type: str
-    choices: [probe, deploy]
+    choices: [probe, extract, deploy]
     default: deploy
 seealso:
   - module: opsforge.infra.deploy_rollback
@@ -232,6 +237,14 @@ transfer:
     fallback:
       description: Why the chunks went through V(put_file) instead of a stream; V(null) when a stream was used.
       type: str
+    extraction:
+      description:
+        - V(streamed) when the host extracted the package while its chunks arrived (over a stream), else
+          V(after the transfer) with the reason (the V(put_file) fallback, or the rest of a chunk cut short was sent).
+      type: str
+    staged:
+      description: The staging directory the streamed extraction filled (C(token), C(members), C(package_sha256)); V(null) when none.
+      type: dict
   sample: {"bytes_total": 1048576, "bytes_sent": 524288, "resumed_bytes": 524288, "chunks_sent": 2, "corrupt_chunks": [], "mb_per_s": 90.5,
            "method": "ssh_stream", "streams": 2, "compression": "off (gzip package)", "fallback": null}
 deploy_event:
@@ -261,6 +274,8 @@ def main():
         deployment = TarDeployment(module.params, check_mode=module.check_mode)
         if module.params["stage"] == "probe":
             result = deployment.probe()
+        elif module.params["stage"] == "extract":
+            result = deployment.stream()
         else:
             result = deployment.run()
             result["transfer"] = module.params.get("transfer") or {}

@@ -112,6 +112,8 @@ def test_ssh_streams_without_compression_and_is_idempotent(host, tmp_path):
     assert transfer["method"] == "ssh_stream" and transfer["fallback"] is None, transfer
     assert transfer["compression"] == "off (gzip package)" and transfer["streams"] >= 2
     assert transfer["bytes_sent"] == os.path.getsize(src) and transfer["chunks_sent"] == 4
+    assert transfer["extraction"] == "streamed" and res["deploy"]["details"]["extraction"] == "streamed", transfer
+    assert sh("ls -A %s/releases" % DEPLOY_DIR).stdout.split() == ["1"]  # no staging left beside the release
     again = deploy(src, "1")
     assert again["changed"] is False and again["transfer"]["bytes_sent"] == 0
 

@@ -65,7 +65,9 @@ class ReleaseTarFile(tarfile.TarFile):
 
 
 def _copy_range(copy, reader, offset, size, dest_fd):
-    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd``."""
+    """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd`` (once they are there)."""
+    if hasattr(reader, "wait_range"):
+        reader.wait_range(offset, size)
     for start, length, path in reader.parts:
         if size <= 0:
             break
@@ -193,28 +195,63 @@ def _extract_one(tar, member, root):
         tar.extract(member, root)  # nosec - checked by _prepare
 
 
+def _refusal(member, why):
+    return DeployError("the package has unsafe members, nothing was extracted: %s: %s" % (member.name, why),
+                       details=dict(refused_members=["%s: %s" % (member.name, why)]))
+
+
+def _extract_member(tar, member, root, real_root, dirs):
+    """Extract one member (judged against the disk as it is now); remember directories in ``dirs``."""
+    member.mode &= 0o7777 & ~0o6000  # no setuid/setgid
+    member.uid = member.gid = 0
+    member.uname = member.gname = "root"
+    norm = posixpath.normpath(member.name)
+    if norm == ".":
+        return
+    try:
+        target = _prepare(root, real_root, member, norm)
+        if member.isdir():
+            os.makedirs(target, exist_ok=True)
+            dirs.append((target, member.mode))
+        else:
+            _extract_one(tar, member, root)
+    except Refused as exc:
+        raise _refusal(member, exc)
+
+
+def _finish_dirs(dirs):
+    for target, mode in reversed(dirs):  # last, so that a read-only directory does not block its content
+        os.chmod(target, (mode & 0o777 & ~0o022) | 0o700)
+
+
 def _extract_all(tar, members, root):
     real_root = os.path.realpath(root)
     dirs = []
     for member in members:
-        member.mode &= 0o7777 & ~0o6000  # no setuid/setgid
-        member.uid = member.gid = 0
-        member.uname = member.gname = "root"
-        norm = posixpath.normpath(member.name)
-        if norm == ".":
-            continue
-        try:
-            target = _prepare(root, real_root, member, norm)
-            if member.isdir():
-                os.makedirs(target, exist_ok=True)
-                dirs.append((target, member.mode))
-            else:
-                _extract_one(tar, member, root)
-        except Refused as exc:
-            raise DeployError("the package has unsafe members, nothing was extracted: %s: %s" % (member.name, exc),
-                              details=dict(refused_members=["%s: %s" % (member.name, exc)]))
-    for target, mode in reversed(dirs):  # last, so that a read-only directory does not block its content
-        os.chmod(target, (mode & 0o777 & ~0o022) | 0o700)
+        _extract_member(tar, member, root, real_root, dirs)
+    _finish_dirs(dirs)
+
+
+def _stream_all(tar, root, on_member=None):
+    """Extract the members of ``tar`` in arrival order, reading each header only when it comes; return their count.
+
+    Each member's own text is judged as it arrives (what check_members judges for the whole list);
+    a symlink parent is caught on the disk by _prepare (a later symlink over an extracted directory is
+    "replaces a directory", a member under an earlier symlink "a parent is a symlink" or "not a directory").
+    """
+    real_root = os.path.realpath(root)
+    dirs = []
+    count = 0
+    for member in tar:
+        problem = _name_problem(member)
+        if problem:
+            raise _refusal(member, problem)
+        _extract_member(tar, member, root, real_root, dirs)
+        count += 1
+        if on_member is not None:
+            on_member(count, member)
+    _finish_dirs(dirs)
+    return count
 
 
 def verify_tree(root):
@@ -242,6 +279,21 @@ def verify_tree(root):
                               " the release" % rel, details=dict(refused_members=["%s: hard link outside" % rel]))
 
 
+def _staged(tmp, work):
+    """Run ``work()`` that fills the staging directory ``tmp``; remove ``tmp`` on any failure."""
+    try:
+        return work()
+    except tarfile.TarError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DeployError("cannot read the package: %s" % exc, cause=exc)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DeployError("cannot extract the package: %s" % exc, cause=exc)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def safe_extract(package, dest, fileobj=None):
     """Extract ``package`` (a path, or ``fileobj``) into the new directory ``dest``; return the member count.
 
@@ -250,23 +302,39 @@ def safe_extract(package, dest, fileobj=None):
     tmp = dest + ".extracting"
     if os.path.lexists(tmp):
         shutil.rmtree(tmp)
-    try:
+
+    def work():
         with ReleaseTarFile.open(package if fileobj is None else None, "r:*", fileobj=fileobj, copybufsize=4 * BUF) as tar:
             members = check_members(tar)
             os.makedirs(tmp)
             _extract_all(tar, members, tmp)
         verify_tree(tmp)
-    except tarfile.TarError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DeployError("cannot read the package: %s" % exc, cause=exc)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DeployError("cannot extract the package: %s" % exc, cause=exc)
-    except DeployError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return len(members)
+
+    count = _staged(tmp, work)
     os.rename(tmp, dest)
-    return len(members)
+    return count
+
+
+def stream_extract(fileobj, staging, on_member=None):
+    """Extract the package read from ``fileobj`` (front to back; its reads wait for bytes still arriving)
+    into the new directory ``staging``, member by member as they come; return the member count.
+
+    The same judgement as safe_extract (a hostile member stops the stream at once and removes everything
+    extracted so far), the same finished-tree check. ``staging`` is not live: the caller verifies the whole
+    package and only then gives it its release name. ``on_member(count, member)`` runs after each member.
+    """
+    if os.path.lexists(staging):
+        shutil.rmtree(staging)
+
+    def work():
+        with ReleaseTarFile.open(None, "r:*", fileobj=fileobj, copybufsize=4 * BUF) as tar:  # members read lazily
+            os.makedirs(staging)
+            count = _stream_all(tar, staging, on_member)
+        verify_tree(staging)
+        return count
+
+    return _staged(staging, work)
 
 
 def check_shared_paths(paths):

@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import shlex
 import subprocess
 import sys
+import tarfile
 import threading
 from unittest.mock import MagicMock
 
@@ -21,7 +23,8 @@ from hypothesis import strategies as st
 
 from ansible_collections.opsforge.infra.plugins.action.deploy_tar import STREAMS, ActionModule
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import stream_release
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
     chunk_name, join_tails, probe_chunks, tail_name, verify_chunks)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import RECEIVER, read_receipt, receipt_path
 
@@ -67,6 +70,14 @@ def action(tmp_path, args, fail_put_after=None, cut_last_put=False):
         if module_args["stage"] == "probe":
             res = probe_chunks(str(upload), module_args["chunk_sha256"], module_args["package_size"], module_args["chunk_size"])
             return dict(res, changed=False, up_to_date=False, upload_dir=str(upload))
+        if module_args["stage"] == "extract":  # what the module's extract stage does beside the streams
+            try:
+                staged = stream_release(str(tmp_path / "releases"), "r", str(upload), (
+                    module_args["chunk_sha256"], module_args["chunk_size"], module_args["package_size"]),
+                    module_args["transfer"]["incoming"], idle=2)
+            except DeployError as exc:
+                return dict(changed=False, staged=None, reason=exc.msg)
+            return dict(changed=False, staged=dict(staged, package_sha256=module_args["package_sha256"]))
         join_tails(str(upload))  # what the module's deploy stage does first
         verify_chunks(str(upload), module_args["chunk_sha256"], module_args["package_sha256"])
         return dict(changed=True, deploy=dict(status="success"))
@@ -203,6 +214,24 @@ def test_streams_deliver_every_chunk_hashed_on_arrival(tmp_path):
     assert [read_receipt(str(upload / chunk_name(i))) for i in range(10)] == hashes
 
 
+def test_streams_have_the_host_extract_beside_them(tmp_path):
+    src = tmp_path / "pkg.tar"
+    with tarfile.open(str(src), "w") as tar:
+        for number in range(4):
+            info = tarfile.TarInfo("m%d" % number)
+            info.size = CHUNK * 2
+            tar.addfile(info, io.BytesIO(os.urandom(CHUNK * 2)))
+    plugin, _puts, calls, _upload = stream_action(tmp_path, dict(app="web", src=str(src), deploy_dir="/opt/web", chunk_size=CHUNK),
+                                                  receiver)
+    res = plugin.run(task_vars={})
+    assert not res.get("failed"), res
+    assert [c["stage"] for c in calls] == ["probe", "extract", "deploy"]
+    assert calls[1]["transfer"]["incoming"] == list(range(len(calls[0]["chunk_sha256"])))
+    staged = calls[2]["transfer"]["staged"]
+    assert res["transfer"]["extraction"] == "streamed" and staged["members"] == 4
+    assert os.listdir(str(tmp_path / "releases")) == [".streaming-r-%s" % staged["token"]]
+
+
 def test_a_stream_that_cannot_start_falls_back_to_put_file(tmp_path):
     src = tmp_path / "pkg.tar"
     data = os.urandom(CHUNK * 3)
@@ -238,6 +267,7 @@ def test_a_stream_cut_inside_a_chunk_resumes_there(tmp_path, monkeypatch):
     assert transfer["resumed_partial_chunks"] == [2] and transfer["resumed_bytes"] == 2 * CHUNK + CHUNK // 2
     assert transfer["bytes_sent"] == len(data) - transfer["resumed_bytes"]
     assert b"".join((upload / chunk_name(i)).read_bytes() for i in range(4)) == data
+    assert transfer["extraction"].startswith("after the transfer (the rest of a chunk cut short")
 
 
 FLIP = "import sys; d = sys.stdin.buffer.read(); i = d.index(b'\\n') + 100; sys.stdout.buffer.write(d[:i] + bytes([d[i] ^ 1]) + d[i + 1:])"
@@ -251,7 +281,7 @@ def test_a_chunk_damaged_on_the_way_is_refused_and_removed(tmp_path):
     plugin, _puts, calls, upload = stream_action(tmp_path, dict(args), lambda up, py: receiver(up, py, flip))
     res = plugin.run(task_vars={})
     assert res["failed"] and "arrived corrupted on the host" in res["msg"], res
-    assert [c["stage"] for c in calls] == ["probe"]
+    assert [c["stage"] for c in calls if c["stage"] != "extract"] == ["probe"]  # no deploy stage
     damaged = [i for i in range(2) if not (upload / chunk_name(i)).exists()]
     assert len(damaged) >= 1 and not any(os.path.exists(receipt_path(str(upload / chunk_name(i)))) for i in damaged)
 

@@ -16,9 +16,10 @@ import tarfile
 import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import (
-    TAR_OPTIONS, TarDeployment, assemble, chunk_name, file_hashes, join_tails, probe_chunks, safe_extract, tail_name,
-    verify_chunks)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import (
+    assemble, chunk_name, file_hashes, join_tails, probe_chunks, tail_name, verify_chunks)
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import safe_extract
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TAR_OPTIONS, TarDeployment
 
 sys.path.insert(0, os.path.dirname(__file__))
 from deploy_helpers import Server  # noqa: E402
@@ -267,7 +268,7 @@ def test_first_deploy_failing_has_nothing_to_roll_back(tar_run):
 
 
 def test_chain_reader_reads_and_seeks_across_chunks(tmp_path):
-    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import ChainReader
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import ChainReader
 
     data = os.urandom(CHUNK * 3 + 11)
     src = tmp_path / "p"
@@ -307,7 +308,7 @@ def make_plain_tar(path, files):
 def test_uncompressed_members_spanning_chunks_are_copied_exactly(tmp_path, monkeypatch, kernel_copy):
     """Uncompressed packages are copied chunk to file in the kernel; when the filesystem refuses
     (EXDEV) or the call is missing, tarfile's copy gives the same files."""
-    from ansible_collections.opsforge.infra.plugins.module_utils._deploy import tar as tar_utils
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy import chunks as tar_utils
 
     calls = []
     real = getattr(os, "copy_file_range", None)
