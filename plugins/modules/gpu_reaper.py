@@ -236,10 +236,8 @@ reaper:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import notify, reaper  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
@@ -290,7 +288,7 @@ def _diff(actions):
 
 
 def main(api_client=None, now=None, prometheus=None):
-    module = AnsibleModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
     p = module.params
     defaults = {"enabled": p["idle_detection"], "threshold": p["idle_threshold"], "idle_minutes": p["idle_minutes"],
                 "grace_minutes": p["grace_minutes"], "min_runtime_minutes": p["min_runtime_minutes"]}
@@ -314,10 +312,10 @@ def main(api_client=None, now=None, prometheus=None):
             extra_selector=p["extra_selector"], cluster_name=p["cluster_name"], mig_metric=p["mig_metric"],
             orphan_grace=orphan_grace or 0)
     except K8sError as exc:
-        fail_from_error(module, exc)
+        module.fail_error(exc)
     for warning in result["warnings"]:
         module.warn(warning)
-    module.exit_json(changed=changed, reaper=result, diff=_diff(result["actions"]))
+    module.exit_result(changed=changed, reaper=result, diff=_diff(result["actions"]))
 
 
 if __name__ == "__main__":
