@@ -453,7 +453,8 @@ environment:
                "token_secret": "alice-dev-jupyter"}}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402,F401 - the base of OpsforgeModule; unit tests patch its warn() here
+# AnsibleModule is OpsforgeModule's base; the unit tests patch its warn() through this module
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402,F401  # pylint: disable=unused-import
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402

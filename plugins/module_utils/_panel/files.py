@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common import files as common_files
-from ansible_collections.opsforge.infra.plugins.module_utils._common.files import sha256_bytes  # noqa: F401 - panel_files.sha256_bytes
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
 
 
@@ -25,6 +24,9 @@ def read_bytes(path):
         return None
     except OSError as exc:
         raise PanelError("cannot read %s: %s" % (path, exc), cause=exc)
+
+
+sha256_bytes = common_files.sha256_bytes
 
 
 def sha256_file(path):
