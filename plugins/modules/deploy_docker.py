@@ -246,21 +246,15 @@ lock_owner:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import (  # noqa: E402
     DOCKER, DOCKER_KWARGS, DOCKER_OPTIONS, DockerDeployment)
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=DOCKER_OPTIONS, supports_check_mode=True, **DOCKER_KWARGS)
-    DOCKER.require(module)
-    try:
-        result = DockerDeployment(module.params, check_mode=module.check_mode).run()
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    module = OpsforgeModule(argument_spec=DOCKER_OPTIONS, supports_check_mode=True, **DOCKER_KWARGS)
+    module.require(DOCKER)
+    module.run(lambda: DockerDeployment(module.params, check_mode=module.check_mode).run())
 
 
 if __name__ == "__main__":

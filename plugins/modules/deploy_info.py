@@ -88,34 +88,13 @@ apps:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import select_records  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import INFO_OPTIONS, deploy_info  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        app=dict(type="str"), deploy_id=dict(type="str"),
-        command_type=dict(type="str", choices=["shell", "tar", "docker", "rollback"]),
-        status=dict(type="list", elements="str"), version=dict(type="str"), since=dict(type="str"),
-        limit=dict(type="int", default=20), include_logs=dict(type="bool", default=False),
-        state_dir=dict(type="path", default="/var/lib/opsforge/deploy"),
-    ), supports_check_mode=True)
-    store = Store(module.params["state_dir"])
-    try:
-        records = select_records(store, module.params)
-        apps = store.apps()
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    result = dict(changed=False, apps=apps)
-    if module.params["deploy_id"] and records:
-        result["deploy"] = records[0]
-    if not module.params["include_logs"]:
-        records = [dict((k, v) for k, v in r.items() if k != "logs") for r in records]
-    result["deploys"] = records
-    module.exit_json(**result)
+    module = OpsforgeModule(spec=INFO_OPTIONS)
+    module.run(deploy_info, module.params)
 
 
 if __name__ == "__main__":

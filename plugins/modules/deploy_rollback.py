@@ -148,20 +148,14 @@ deploy_event:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.rollback import (  # noqa: E402
     ROLLBACK_OPTIONS, RollbackDeployment)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ROLLBACK_OPTIONS, supports_check_mode=True)
-    try:
-        result = RollbackDeployment(module.params, check_mode=module.check_mode).run()
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    module = OpsforgeModule(argument_spec=ROLLBACK_OPTIONS, supports_check_mode=True)
+    module.run(lambda: RollbackDeployment(module.params, check_mode=module.check_mode).run())
 
 
 if __name__ == "__main__":

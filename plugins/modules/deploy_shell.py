@@ -178,20 +178,14 @@ lock_owner:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.shell import (  # noqa: E402
     SHELL_KWARGS, SHELL_OPTIONS, ShellDeployment)
 
 
 def main():
-    module = AnsibleModule(argument_spec=SHELL_OPTIONS, supports_check_mode=True, **SHELL_KWARGS)
-    try:
-        result = ShellDeployment(module.params, check_mode=module.check_mode).run()
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    module = OpsforgeModule(argument_spec=SHELL_OPTIONS, supports_check_mode=True, **SHELL_KWARGS)
+    module.run(lambda: ShellDeployment(module.params, check_mode=module.check_mode).run())
 
 
 if __name__ == "__main__":

@@ -107,30 +107,13 @@ deploy_status:
   sample: {"deploy_id": "api-20260101000000-abc123", "status": "script_running", "progress": 10, "finished": false}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import (  # noqa: E402
-    read_deploy_status, wait_deploy_status)
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import Store, check_app_name  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.records import STATUS_OPTIONS, deploy_status  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        app=dict(type="str", required=True), deploy_id=dict(type="str"), wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=600), state_dir=dict(type="path", default="/var/lib/opsforge/deploy"),
-    ), supports_check_mode=True)
-    params = module.params
-    try:
-        store = Store(params["state_dir"])
-        app = check_app_name(params["app"])
-        if params["wait"]:
-            status = wait_deploy_status(store, app, params["deploy_id"], timeout=params["wait_timeout"])
-        else:
-            status = read_deploy_status(store, app, params["deploy_id"])
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(changed=False, deploy_status=status)
+    module = OpsforgeModule(spec=STATUS_OPTIONS)
+    module.run(deploy_status, module.params)
 
 
 if __name__ == "__main__":

@@ -262,14 +262,13 @@ refused_members:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TAR_OPTIONS, TarDeployment  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=TAR_OPTIONS, supports_check_mode=True)
+    module = OpsforgeModule(argument_spec=TAR_OPTIONS, supports_check_mode=True)
     try:
         deployment = TarDeployment(module.params, check_mode=module.check_mode)
         if module.params["stage"] == "probe":
@@ -280,10 +279,8 @@ def main():
             result = deployment.run()
             result["transfer"] = module.params.get("transfer") or {}
     except DeployError as exc:
-        kwargs = exc.fail_kwargs()
-        kwargs.setdefault("transfer", module.params.get("transfer") or {})
-        module.fail_json(**kwargs)
-    module.exit_json(**result)
+        module.fail_error(exc, transfer=exc.details.get("transfer", module.params.get("transfer") or {}))
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

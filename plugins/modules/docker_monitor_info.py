@@ -108,27 +108,15 @@ containers:
             "memory": {"usage_bytes": 372736, "limit_bytes": 8330620928, "percent": 0.0}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import DOCKER, docker_client  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.monitor import list_containers  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import DOCKER  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.monitor import MONITOR_OPTIONS, monitor_info  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        names=dict(type="list", elements="str"), labels=dict(type="dict"), all=dict(type="bool", default=True),
-        stats=dict(type="bool", default=True), docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
-        timeout=dict(type="int", default=60),
-    ), supports_check_mode=True)
-    DOCKER.require(module)
-    params = module.params
-    try:
-        containers = list_containers(docker_client(params), names=params["names"], labels=params["labels"],
-                                     all_states=params["all"], with_stats=params["stats"])
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(changed=False, containers=containers)
+    module = OpsforgeModule(spec=MONITOR_OPTIONS)
+    module.require(DOCKER)
+    module.run(monitor_info, module.params)
 
 
 if __name__ == "__main__":

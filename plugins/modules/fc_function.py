@@ -179,13 +179,13 @@ function:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import fc
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials, require_libs
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
@@ -211,15 +211,17 @@ def main():
         )),
     ))
     spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    require_libs(module, FC_CLIENT, FC_MODELS, TEA_OPENAPI)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(FC_CLIENT)
+    module.require(FC_MODELS)
+    module.require(TEA_OPENAPI)
     try:
         creds = credentials(module.params)
         client = fc.fc_client(creds, module.params["account_id"], module.params["endpoint"])
         result = fc.run(client, module.params, module.check_mode)
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(**result)
+        module.fail_error(exc)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

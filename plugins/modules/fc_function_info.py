@@ -53,13 +53,13 @@ function:
   sample: {name: camera-image-query, runtime: python3.10, code_checksum: "5712356721350963145"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import fc
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials, require_libs
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
@@ -70,8 +70,10 @@ def main():
         endpoint=dict(type="str"),
     ))
     spec.merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    require_libs(module, FC_CLIENT, FC_MODELS, TEA_OPENAPI)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(FC_CLIENT)
+    module.require(FC_MODELS)
+    module.require(TEA_OPENAPI)
     try:
         creds = credentials(module.params)
         manager = fc.FcFunctionManager(fc.fc_client(creds, module.params["account_id"], module.params["endpoint"]), module.params["name"])
@@ -79,8 +81,8 @@ def main():
         if function is not None:
             function["http_trigger"] = manager.describe_trigger(module.params["trigger_name"])
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(changed=False, exists=function is not None, function=function or {})
+        module.fail_error(exc)
+    module.exit_result(changed=False, exists=function is not None, function=function or {})
 
 
 if __name__ == "__main__":

@@ -453,9 +453,11 @@ environment:
                "token_secret": "alice-dev-jupyter"}}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+# AnsibleModule is OpsforgeModule's base; the unit tests patch its warn() through this module
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402,F401  # pylint: disable=unused-import
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import EnvironmentService  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
@@ -532,14 +534,14 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(supports_check_mode=True, **argument_spec().module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
     try:
         result = EnvironmentService(get_api(module)).run(module.params)
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
+        module.fail_error(err)
     for warning in result.pop("warnings", []):
         module.warn(warning)
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -68,9 +68,8 @@ environments:
             "runtime_seconds": 5400, "access": {"service_type": "ClusterIP", "host": "alice-dev.ws-vision.svc"}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import list_environments  # noqa: E402
@@ -86,7 +85,7 @@ def main():
         state=dict(type="list", elements="str",
                    choices=["running", "starting", "pending", "failed", "stopping", "stopped"]),
     )).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
     params = module.params
     namespace = params["namespace"]
     if params["workspace"] and not namespace:
@@ -95,10 +94,10 @@ def main():
         envs = list_environments(get_api(module), namespace=namespace, workspace=params["workspace"],
                                  name=params["name"], owner=params["owner"])
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
+        module.fail_error(err)
     if params["state"]:
         envs = [e for e in envs if e["state"] in params["state"]]
-    module.exit_json(changed=False, environments=envs)
+    module.exit_result(changed=False, environments=envs)
 
 
 if __name__ == "__main__":

@@ -163,9 +163,8 @@ image:
       sample: [{"tag": "2.5-cuda12", "digest": "sha256:9f53...", "reference": "registry.example.com/ml/pytorch:2.5-cuda12@sha256:9f53..."}]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService  # noqa: E402
@@ -192,7 +191,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(supports_check_mode=True, **argument_spec().module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
     params = module.params
     client = RegistryClient(params["registry_username"], params["registry_password"], params["registry_insecure"],
                             params["registry_validate_certs"], params["registry_timeout"])
@@ -200,10 +199,10 @@ def main():
         service = ImageService(get_api(module), client)
         result = service.absent(params) if params["state"] == "absent" else service.present(params)
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
+        module.fail_error(err)
     for warning in service.warnings:
         module.warn(warning)
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

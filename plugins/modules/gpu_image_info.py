@@ -53,9 +53,8 @@ images:
             "versions": [{"tag": "2.5", "digest": "sha256:9f53...", "reference": "registry.example.com/ml/pytorch:2.5@sha256:9f53..."}]}]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService  # noqa: E402
@@ -67,12 +66,12 @@ def main():
         namespace=dict(type="str"),
         name=dict(type="str"),
     )).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
     try:
         images = ImageService(get_api(module)).info(module.params)
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
-    module.exit_json(changed=False, images=images)
+        module.fail_error(err)
+    module.exit_result(changed=False, images=images)
 
 
 if __name__ == "__main__":

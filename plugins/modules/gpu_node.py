@@ -136,9 +136,8 @@ drained:
             "action": "stop", "notice": "gpu-a7 goes down at 22:00 UTC"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import NodeService  # noqa: E402
@@ -162,12 +161,12 @@ def main():
         drain_action=dict(type="str", default="stop", choices=["stop", "evict"]),
         notice=dict(type="str"),
     )).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
     try:
         result = NodeService(get_api(module)).run(module.params)
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
-    module.exit_json(**result)
+        module.fail_error(err)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

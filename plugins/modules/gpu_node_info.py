@@ -143,9 +143,8 @@ totals:
            "allocatable": {"nvidia.com/gpu": 16}, "allocated": {"nvidia.com/gpu": 6}, "free": {"nvidia.com/gpu": 2}}}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
@@ -159,7 +158,7 @@ def main():
         label_selector=dict(type="str"),
         all_nodes=dict(type="bool", default=False),
     )).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
     params = module.params
     selectors = [s for s in (params["label_selector"],
                              C.selector({C.GPU_PRODUCT_LABEL: params["gpu_model"]}) if params["gpu_model"] else None) if s]
@@ -167,8 +166,8 @@ def main():
         nodes, totals = inventory(get_api(module), name=params["name"], label_selector=",".join(selectors) or None,
                                   gpu_only=not params["all_nodes"])
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
-    module.exit_json(changed=False, nodes=nodes, totals=totals)
+        module.fail_error(err)
+    module.exit_result(changed=False, nodes=nodes, totals=totals)
 
 
 if __name__ == "__main__":

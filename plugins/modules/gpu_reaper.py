@@ -230,10 +230,8 @@ reaper:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import reaper  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
@@ -285,7 +283,7 @@ def _diff(actions):
 
 
 def main(api_client=None, now=None, prometheus=None):
-    module = AnsibleModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
     p = module.params
     defaults = {"enabled": p["idle_detection"], "threshold": p["idle_threshold"], "idle_minutes": p["idle_minutes"],
                 "grace_minutes": p["grace_minutes"], "min_runtime_minutes": p["min_runtime_minutes"]}
@@ -309,10 +307,10 @@ def main(api_client=None, now=None, prometheus=None):
             extra_selector=p["extra_selector"], cluster_name=p["cluster_name"], mig_metric=p["mig_metric"],
             orphan_grace=orphan_grace or 0)
     except K8sError as exc:
-        fail_from_error(module, exc)
+        module.fail_error(exc)
     for warning in result["warnings"]:
         module.warn(warning)
-    module.exit_json(changed=changed, reaper=result, diff=_diff(result["actions"]))
+    module.exit_result(changed=changed, reaper=result, diff=_diff(result["actions"]))
 
 
 if __name__ == "__main__":

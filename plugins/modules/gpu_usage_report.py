@@ -174,10 +174,8 @@ usage_report:
           changed_files: [/srv/invoices/ml-2026-10.html]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._metering import metering  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
@@ -205,7 +203,7 @@ SPEC = ArgumentSpec(
 
 def main(api_client=None, now=None):
     spec = ArgumentSpec().merge(SPEC).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
     p = module.params
     prometheus = None
     if p["prometheus_url"]:
@@ -218,8 +216,8 @@ def main(api_client=None, now=None):
             bucket=p["bucket"], workspaces=p["workspaces"], do_meter=p["meter"], invoice_dir=p["invoice_dir"],
             invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now, prometheus=prometheus)
     except K8sError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(changed=changed, usage_report=report, diff=diff)
+        module.fail_error(exc)
+    module.exit_result(changed=changed, usage_report=report, diff=diff)
 
 
 if __name__ == "__main__":

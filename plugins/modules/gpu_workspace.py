@@ -270,9 +270,8 @@ workspace:
       sample: [alice-dev]
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService  # noqa: E402
@@ -316,7 +315,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(supports_check_mode=True, **argument_spec().module_kwargs())
+    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
     try:
         service = WorkspaceService(get_api(module))
         if module.params["state"] == "absent":
@@ -324,8 +323,8 @@ def main():
         else:
             changed, before, after = service.present(module.params)
     except K8sError as err:
-        module.fail_json(**err.fail_kwargs())
-    module.exit_json(changed=changed, workspace=after, diff=dict(before=before, after=after))
+        module.fail_error(err)
+    module.exit_result(changed=changed, workspace=after, diff=dict(before=before, after=after))
 
 
 if __name__ == "__main__":

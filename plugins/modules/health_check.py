@@ -148,25 +148,13 @@ health:
            "retry_count": 0, "attempts": 1, "detail": "HTTP 200 from http://127.0.0.1:8080/health", "elapsed": 0.004}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import (  # noqa: E402
-    CHECK_OPTIONS, normalize_check, run_check)
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import HEALTH_CHECK_OPTIONS, health_check  # noqa: E402
 
 
 def main():
-    spec = dict(CHECK_OPTIONS)
-    spec["fail_on_unhealthy"] = dict(type="bool", default=True)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = dict((k, v) for k, v in module.params.items() if k in CHECK_OPTIONS)
-    try:
-        result = run_check(normalize_check(params))
-    except DeployError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    if not result["success"] and module.params["fail_on_unhealthy"]:
-        module.fail_json(msg="health check failed: %s" % result["detail"], health=result)
-    module.exit_json(changed=False, health=result)
+    module = OpsforgeModule(spec=HEALTH_CHECK_OPTIONS)
+    module.run(health_check, module.params)
 
 
 if __name__ == "__main__":

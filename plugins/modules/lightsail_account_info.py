@@ -57,17 +57,12 @@ active_names:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.account import account_info  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
 def main():
     module = LightsailModule(spec=ArgumentSpec({}))
-    try:
-        result = account_info(module.lightsail())
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(account_info(module.lightsail()), changed=False))
 
 
 if __name__ == "__main__":

@@ -193,7 +193,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -216,11 +215,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = Bucket(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Bucket(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

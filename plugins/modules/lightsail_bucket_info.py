@@ -73,7 +73,7 @@ def main():
                              module.params["include_bundles"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

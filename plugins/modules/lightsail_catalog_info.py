@@ -91,7 +91,7 @@ def main():
         result = catalog_info(module.lightsail(), module.params["gather"], module.params["include_inactive"], module.params.get("platform"))
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def main():
         result = Certificate(client, module.params, dns_client=dns_client).run()
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,6 @@ certificates:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.certificate import certificate_info
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 STATUSES = ["PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED"]
@@ -60,11 +59,7 @@ def main():
         name=dict(type="str"),
         statuses=dict(type="list", elements="str", choices=STATUSES),
     ))
-    try:
-        result = certificate_info(module.lightsail(), module.params["name"], module.params["statuses"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(certificate_info(module.lightsail(), module.params["name"], module.params["statuses"]), changed=False))
 
 
 if __name__ == "__main__":

@@ -90,7 +90,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -101,11 +100,7 @@ def main():
         send_verification=dict(type="bool", default=False),
     )).merge(state_spec("present", "absent")).merge(WAIT_SPEC).merge(TAGS_SPEC)
     module = LightsailModule(spec=spec)
-    try:
-        result = ContactMethod(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: ContactMethod(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -240,7 +240,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container import ContainerService
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -287,11 +286,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = ContainerService(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: ContainerService(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def main():
         result = container_service_info(module.lightsail(), p["name"], p["deployments"], p["images"], p["logs"], p["powers"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,6 @@ end_time:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.account import cost_estimates  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -95,11 +94,7 @@ def main():
         end_time=dict(type="str", default="now"),
     )))
     params = module.params
-    try:
-        result = cost_estimates(module.lightsail(), params["resource_names"], params["start_time"], params["end_time"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(cost_estimates(module.lightsail(), params["resource_names"], params["start_time"], params["end_time"]), changed=False))
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def main():
                                p["catalog"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,6 @@ diff:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.database import DatabaseParameters
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -101,11 +100,7 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     ))
-    try:
-        result = DatabaseParameters(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: DatabaseParameters(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -74,7 +74,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.database import DatabaseSnapshot
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -86,11 +85,7 @@ def main():
         wait_timeout=dict(type="int", default=1800),
     )).merge(state_spec("present", "absent")).merge(TAGS_SPEC)
     module = LightsailModule(spec=spec)
-    try:
-        result = DatabaseSnapshot(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: DatabaseSnapshot(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -194,7 +194,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.disk import Disk  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -222,11 +221,7 @@ def main():
     params = dict(module.params)
     if params.get("auto_snapshot_time") and params.get("auto_snapshot") is None:
         params["auto_snapshot"] = True
-    try:
-        result = Disk(module.lightsail(), params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Disk(module.lightsail(), params).run())
 
 
 if __name__ == "__main__":

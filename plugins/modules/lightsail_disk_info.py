@@ -61,17 +61,12 @@ disks:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.disk import disk_info  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
 def main():
     module = LightsailModule(spec=ArgumentSpec(dict(name=dict(type="str"), instance_name=dict(type="str"))))
-    try:
-        result = disk_info(module.lightsail(), module.params)
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(disk_info(module.lightsail(), module.params), changed=False))
 
 
 if __name__ == "__main__":

@@ -216,7 +216,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import DISTRIBUTION_REGION
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import Distribution
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -265,11 +264,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = Distribution(module.lightsail(region=DISTRIBUTION_REGION), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Distribution(module.lightsail(region=DISTRIBUTION_REGION), module.params).run())
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def main():
         result = distribution_info(module.lightsail(region=DISTRIBUTION_REGION), p["name"], p["include_cache_reset"], p["include_bundles"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

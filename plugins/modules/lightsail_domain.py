@@ -151,7 +151,6 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import DNS_REGION  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import ENTRY_TYPES  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import Domain  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -176,11 +175,7 @@ def main():
     client = module.lightsail()
     if client.region and client.region != DNS_REGION:
         module.warn("Lightsail serves its DNS API in %s only; region is %s" % (DNS_REGION, client.region))
-    try:
-        result = Domain(client, module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Domain(client, module.params).run())
 
 
 if __name__ == "__main__":

@@ -348,7 +348,6 @@ access_details:
       elements: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import Instance  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import argument_spec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
@@ -356,11 +355,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module i
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = Instance(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Instance(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def main():
         instances = instance_info(module.lightsail(), params.get("names"), params["port_states"], params["auto_snapshots"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, instances=instances)
+    module.exit_result(changed=False, instances=instances)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,6 @@ actions:
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.snapshot import INSTANCE  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.snapshot import Snapshot  # noqa: E402
@@ -187,11 +186,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = Snapshot(module.lightsail(), module.params, INSTANCE).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: Snapshot(module.lightsail(), module.params, INSTANCE).run())
 
 
 if __name__ == "__main__":

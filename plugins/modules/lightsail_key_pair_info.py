@@ -67,7 +67,7 @@ def main():
         key_pairs = key_pair_info(module.lightsail(), module.params.get("names"), module.params["include_default"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, key_pairs=key_pairs)
+    module.exit_result(changed=False, key_pairs=key_pairs)
 
 
 if __name__ == "__main__":

@@ -304,7 +304,7 @@ def main():
                     % (cert["name"], cert["status"]))
     if result["deferred"]:
         module.warn("%s left unchanged until the TLS certificate is issued and attached; run again then" % " and ".join(result["deferred"]))
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,6 @@ tls_policies:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.load_balancer import load_balancer_info  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
@@ -96,11 +95,7 @@ def main():
         tls_policies=dict(type="bool", default=False),
     ))
     module = LightsailModule(spec=spec)
-    try:
-        result = load_balancer_info(module.lightsail(), module.params)
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(load_balancer_info(module.lightsail(), module.params), changed=False))
 
 
 if __name__ == "__main__":

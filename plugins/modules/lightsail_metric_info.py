@@ -228,7 +228,7 @@ def main():
                              p["statistics"], p["unit"], p["start_time"], p["end_time"], chart=p["chart"], check_mode=module.check_mode)
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.exit_result(result, changed=False)
 
 
 if __name__ == "__main__":

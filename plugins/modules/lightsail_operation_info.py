@@ -77,7 +77,7 @@ def main():
         operations = operation_info(module.lightsail(), params.get("operation_id"), params.get("resource_name"), params["limit"])
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, operations=operations)
+    module.exit_result(changed=False, operations=operations)
 
 
 if __name__ == "__main__":

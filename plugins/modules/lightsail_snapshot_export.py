@@ -101,7 +101,6 @@ diff:
   type: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.export import SnapshotExport  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.export import argument_spec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
@@ -109,11 +108,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module i
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = SnapshotExport(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+    module.run(lambda: SnapshotExport(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -50,18 +50,13 @@ cloud_formation_stack_records:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.export import export_info  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
 def main():
     module = LightsailModule(spec=ArgumentSpec(dict(snapshot_name=dict(type="str"))))
-    try:
-        result = export_info(module.lightsail(), module.params.get("snapshot_name"))
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(changed=False, **result)
+    module.run(lambda: dict(export_info(module.lightsail(), module.params.get("snapshot_name")), changed=False))
 
 
 if __name__ == "__main__":

@@ -124,7 +124,6 @@ actions:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.snapshot import rotate_snapshots  # noqa: E402
 
@@ -142,11 +141,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = rotate_snapshots(module.lightsail(), module.params)
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: rotate_snapshots(module.lightsail(), module.params))
 
 
 if __name__ == "__main__":

@@ -105,7 +105,6 @@ diff:
       type: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.static_ip import StaticIp  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.static_ip import argument_spec  # noqa: E402
@@ -113,11 +112,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.static_i
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = StaticIp(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_json(**result)
+    module.run(lambda: StaticIp(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def main():
         static_ips = static_ip_info(module.lightsail(), module.params.get("names"))
     except LightsailError as error:
         module.fail_error(error)
-    module.exit_json(changed=False, static_ips=static_ips)
+    module.exit_result(changed=False, static_ips=static_ips)
 
 
 if __name__ == "__main__":

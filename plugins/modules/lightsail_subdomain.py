@@ -89,7 +89,6 @@ diff:
   type: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.subdomain import Subdomain  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.subdomain import argument_spec  # noqa: E402
@@ -97,11 +96,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.subdomai
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = Subdomain(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+    module.run(lambda: Subdomain(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

@@ -75,18 +75,13 @@ diff:
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.account import vpc_peering  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
 def main():
     spec = ArgumentSpec(dict(state=dict(type="str", default="present", choices=["present", "absent"]))).merge(WAIT_SPEC)
     module = LightsailModule(spec=spec)
-    try:
-        result = vpc_peering(module.lightsail(), module.params["state"], module.params["wait"], module.params["wait_timeout"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+    module.run(lambda: vpc_peering(module.lightsail(), module.params["state"], module.params["wait"], module.params["wait_timeout"]))
 
 
 if __name__ == "__main__":

@@ -143,58 +143,13 @@ rejected_files:
   sample: [{"path": "/etc/nginx/conf.d/shop.conf", "content": "server { bogus; }"}]
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.nginx import NginxConfig, diff_for, normalize_file
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.systemd import unit_state
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import SITE_CONFIG_SPEC, host_of, nginx_site_config
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            files=dict(type="list", elements="dict", required=True, options=dict(
-                path=dict(type="path", required=True),
-                content=dict(type="str"),
-                state=dict(type="str", default="present", choices=["present", "absent"]),
-                mode=dict(type="raw", default="0644"),
-            )),
-            require_files=dict(type="list", elements="path", default=[]),
-            require_message=dict(type="str", default=""),
-            reload=dict(type="bool", default=True),
-            service=dict(type="str", default="nginx"),
-            nginx_binary=dict(type="str", default="nginx"),
-        ),
-        supports_check_mode=True,
-    )
-    missing = [path for path in module.params["require_files"] if not os.path.exists(path)]
-    if missing and not module.check_mode:
-        advice = module.params["require_message"].strip()
-        module.fail_json(msg=" ".join(part for part in ("%s missing." % ", ".join(missing), advice, "Nothing was changed.") if part),
-                         missing_files=missing)
-    if missing:
-        module.warn("%s missing (a real run would stop here unless an earlier task creates it)" % ", ".join(missing))
-    nginx_bin = module.params["nginx_binary"]
-    if not os.path.isabs(nginx_bin):
-        nginx_bin = module.get_bin_path(nginx_bin, required=True, opt_dirs=["/usr/sbin", "/usr/local/sbin"])
-    systemctl = module.get_bin_path("systemctl", required=True)
-    config = NginxConfig(module.run_command, nginx_bin=nginx_bin, systemctl_bin=systemctl, service=module.params["service"])
-    try:
-        desired = [normalize_file(spec) for spec in module.params["files"]]
-        changes, action = config.apply(desired, reload=module.params["reload"], check_mode=module.check_mode)
-        version = config.version()
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    result = dict(
-        changed=bool(changes),
-        nginx_site_config=dict(changed_files=[c["path"] for c in changes], action=action, nginx_version=version,
-                               service=unit_state(module.run_command, module.params["service"], systemctl)),
-    )
-    if module._diff:
-        result["diff"] = diff_for(changes)
-    module.exit_json(**result)
+    module = OpsforgeModule(spec=SITE_CONFIG_SPEC)
+    module.run(nginx_site_config, module.params, host_of(module))
 
 
 if __name__ == "__main__":

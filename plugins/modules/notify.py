@@ -143,15 +143,13 @@ notification:
       sample: {msg_type: text, content: {text: "[WARNING] GPU budget at 90 %"}}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = OpsforgeModule(
         argument_spec=dict(
             kind=dict(type="str", required=True, choices=list(notify.KINDS)),
             url=dict(type="str", required=True, no_log=True),
@@ -180,8 +178,8 @@ def main():
                                       delay=p["retry_delay"], timeout=p["timeout"], validate_certs=p["validate_certs"]))
             result["sent"] = True
     except K8sError as exc:
-        fail_from_error(module, exc, notification=result)
-    module.exit_json(changed=True, notification=result)
+        module.fail_error(exc, notification=result)
+    module.exit_result(changed=True, notification=result)
 
 
 if __name__ == "__main__":

@@ -177,10 +177,8 @@ ansible_facts:
               sample: {status: warning, reasons: ["driver 510.47.03 is older than 525.60.13"]}
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
@@ -188,7 +186,7 @@ PYNVML = LazyLibrary("pynvml", pip_name="nvidia-ml-py")
 
 
 def main():
-    module = AnsibleModule(
+    module = OpsforgeModule(
         argument_spec=dict(
             source=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"]),
             nvidia_smi_path=dict(type="str", default="nvidia-smi"),
@@ -202,7 +200,7 @@ def main():
     source = params["source"]
     nvml_lib = None
     if source == "nvml":
-        nvml_lib = PYNVML.require(module)
+        nvml_lib = module.require(PYNVML)
     elif source == "auto" and PYNVML.available:
         nvml_lib = PYNVML
     run = None
@@ -222,8 +220,8 @@ def main():
             max_temperature=params["max_temperature"],
         )
     except K8sError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(changed=False, ansible_facts=dict(nvidia_gpu=facts))
+        module.fail_error(exc)
+    module.exit_result(changed=False, ansible_facts=dict(nvidia_gpu=facts))
 
 
 if __name__ == "__main__":

@@ -180,13 +180,11 @@ bucket:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import oss
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, OSS2, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, TAGS_SPEC, state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 RULE_SPEC = dict(
     id=dict(type="str", required=True),
@@ -211,14 +209,14 @@ def main():
         lifecycle_rules=dict(type="list", elements="dict", options=RULE_SPEC),
     ))
     spec.merge(state_spec("present", "absent")).merge(TAGS_SPEC).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    OSS2.require(module)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(OSS2)
     try:
         creds = credentials(module.params)
         result = oss.run(oss.bucket_client(creds, module.params["name"], module.params["endpoint"]), module.params, module.check_mode)
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(**result)
+        module.fail_error(exc)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -51,26 +51,24 @@ bucket:
   sample: {name: camera-images-prod, acl: private, block_public_access: true, versioning: enabled}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import oss
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, OSS2, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
     spec = ArgumentSpec(dict(name=dict(type="str", required=True), endpoint=dict(type="str")))
     spec.merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    OSS2.require(module)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(OSS2)
     try:
         creds = credentials(module.params)
         bucket = oss.OssBucketManager(oss.bucket_client(creds, module.params["name"], module.params["endpoint"])).describe()
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(changed=False, exists=bucket is not None, bucket=bucket or {})
+        module.fail_error(exc)
+    module.exit_result(changed=False, exists=bucket is not None, bucket=bucket or {})
 
 
 if __name__ == "__main__":

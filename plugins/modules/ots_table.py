@@ -146,13 +146,11 @@ table:
       type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import ots
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, TABLESTORE, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
@@ -172,15 +170,15 @@ def main():
         reserved_write=dict(type="int", default=0),
     ))
     spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    TABLESTORE.require(module)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(TABLESTORE)
     try:
         creds = credentials(module.params)
         client = ots.ots_client(creds, module.params["instance"], module.params["endpoint"])
         result = ots.run(client, module.params, module.check_mode)
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(**result)
+        module.fail_error(exc)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -128,32 +128,13 @@ days_left:
   sample: 89
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.certstate import certificate_state
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import CERTIFICATE_SPEC, host_of, panel_certificate
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            domains=dict(type="list", elements="str", required=True),
-            certificate_path=dict(type="path", required=True),
-            key_path=dict(type="path", required=True),
-            csr_path=dict(type="path", required=True),
-            account_key_path=dict(type="path", required=True),
-            cert_dir=dict(type="path", required=True),
-            metadata_path=dict(type="path", required=True),
-            metadata_content=dict(type="str", required=True),
-            key_type=dict(type="str", default="ECC", choices=["ECC", "RSA"], no_log=False),
-            key_curve=dict(type="str", default="secp256r1", no_log=False),
-            key_size=dict(type="int", default=2048, no_log=False),
-            remaining_days=dict(type="int", default=30),
-            trusted_root_file=dict(type="path"),
-        ),
-        supports_check_mode=True,
-    )
-    result = certificate_state(module.params, module.run_command)
-    module.exit_json(changed=False, **result)
+    module = OpsforgeModule(spec=CERTIFICATE_SPEC)
+    module.run(panel_certificate, module.params, host_of(module))
 
 
 if __name__ == "__main__":

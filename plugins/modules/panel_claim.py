@@ -96,37 +96,13 @@ conflicts:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.claims import Claims
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.ledger import check_app_name
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import CLAIM_SPEC, host_of, panel_claim
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            app=dict(type="str", required=True),
-            server_names=dict(type="list", elements="str", default=[]),
-            certificate=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            registry=dict(type="path", default="/var/lib/opsforge/panel/claims.json"),
-            conf_dir=dict(type="path", default="/etc/nginx/conf.d"),
-        ),
-        required_if=[("state", "present", ["server_names"])],
-        supports_check_mode=True,
-    )
-    params = module.params
-    claims = Claims(params["registry"], params["conf_dir"])
-    try:
-        app = check_app_name(params["app"])
-        if params["state"] == "present":
-            changed, owned = claims.claim(app, params["server_names"], params["certificate"], check_mode=module.check_mode)
-            module.exit_json(changed=changed, claims=owned)
-        changed, remove, reason = claims.release(app, params["certificate"], check_mode=module.check_mode)
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(changed=changed, claims=dict(names=[], certificate=None), remove_certificate=remove, reason=reason)
+    module = OpsforgeModule(spec=CLAIM_SPEC)
+    module.run(panel_claim, module.params, host_of(module))
 
 
 if __name__ == "__main__":

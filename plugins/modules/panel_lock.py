@@ -92,45 +92,13 @@ released:
   type: bool
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.ledger import check_app_name
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.lock import PublishLock
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import LOCK_SPEC, host_of, panel_lock
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            app=dict(type="str", required=True),
-            state=dict(type="str", default="acquired", choices=["acquired", "released"]),
-            owner=dict(type="str", default="unknown"),
-            wait=dict(type="int", default=600),
-            stale_after=dict(type="int", default=3600),
-            token=dict(type="str", no_log=False),
-            lock_dir=dict(type="path", default="/run/lock/opsforge-panel"),
-        ),
-        required_if=[("state", "released", ["token"])],
-        supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        lock = PublishLock(os.path.join(params["lock_dir"], check_app_name(params["app"]) + ".lock"), params["app"])
-        if params["state"] == "released":
-            module.exit_json(changed=False, token=params["token"], took_over=None, released=lock.release(params["token"]))
-        if module.check_mode:
-            held = lock.holder()
-            if held:
-                module.warn("app %s is being published by %s; a real run would wait for it" % (params["app"], held.get("owner")))
-            module.exit_json(changed=False, token=None, took_over=None, released=False)
-        token = lock.acquire(params["owner"], wait=params["wait"], stale_after=params["stale_after"])
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    if lock.took_over:
-        module.warn("took over the lock of %s left by %s (older than %ss)" % (params["app"], lock.took_over, params["stale_after"]))
-    module.exit_json(changed=False, token=token, took_over=lock.took_over, released=False)
+    module = OpsforgeModule(spec=LOCK_SPEC)
+    module.run(panel_lock, module.params, host_of(module))
 
 
 if __name__ == "__main__":

@@ -108,25 +108,13 @@ table:
     - "demo  active  demo.lab.test  127.0.0.1:19080  2031-11-22    1825  2     success (#2)"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.status import collect, table
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import STATUS_SPEC, host_of, panel_status
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            root=dict(type="path", default="/var/lib/opsforge/releases"),
-            apps=dict(type="list", elements="str", default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        apps = collect(module.run_command, module.params["root"], module.params["apps"])
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(changed=False, apps=apps, table=table(apps))
+    module = OpsforgeModule(spec=STATUS_SPEC)
+    module.run(panel_status, module.params, host_of(module))
 
 
 if __name__ == "__main__":

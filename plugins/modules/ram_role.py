@@ -113,13 +113,11 @@ role:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import ram
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, RAM_CLIENT, RAM_MODELS, TEA_OPENAPI, credentials, require_libs
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, RAM_CLIENT, RAM_MODELS, TEA_OPENAPI, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
@@ -133,14 +131,16 @@ def main():
         purge_policies=dict(type="bool", default=True),
     ))
     spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    require_libs(module, RAM_CLIENT, RAM_MODELS, TEA_OPENAPI)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(RAM_CLIENT)
+    module.require(RAM_MODELS)
+    module.require(TEA_OPENAPI)
     try:
         creds = credentials(module.params)
         result = ram.run_role(ram.ram_client(creds), module.params, module.check_mode)
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(**result)
+        module.fail_error(exc)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -165,62 +165,13 @@ releases:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.certs import certificate_info
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.ledger import Ledger, normalize_manifest
-
-
-def run_operation(module, ledger):
-    params = module.params
-    operation = params["operation"]
-    if operation == "record":
-        cert = certificate_info(module.run_command, params["certificate_path"]) if params["certificate_path"] else None
-        if cert:
-            cert = dict(path=cert["path"], serial=cert["serial"], not_after=cert["not_after"])
-        changed, manifest, pruned = ledger.record(params["files"], result=params["result"], who=params["who"], meta=params["meta"],
-                                                  certificate=cert, keep=params["keep"], check_mode=module.check_mode,
-                                                  secret_files=params["secret_files"], contents=params["contents"])
-        current = manifest["release"] if (module.check_mode and changed and params["result"] == "success") else ledger.current()
-        return dict(changed=changed, release=normalize_manifest(manifest), current=current, pruned=pruned)
-    if operation == "rollback":
-        changed, manifest, changed_files = ledger.rollback(params["to"], who=params["who"], check_mode=module.check_mode)
-        kept = [f["path"] for f in manifest.get("files", []) if f.get("secret")]
-        return dict(changed=changed, release=normalize_manifest(manifest), current=manifest["release"], changed_files=changed_files,
-                    secret_files_kept=kept)
-    info = ledger.describe()
-    current = info["current"]
-    live = next((m for m in info["manifests"] if m.get("release") == current), None)
-    return dict(changed=False, release=normalize_manifest(live), current=current, last=info["last"],
-                releases=[normalize_manifest(m) for m in info["manifests"]])
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import LEDGER_SPEC, host_of, release_ledger
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            app=dict(type="str", required=True),
-            root=dict(type="path", default="/var/lib/opsforge/releases"),
-            operation=dict(type="str", default="info", choices=["record", "rollback", "info"]),
-            files=dict(type="list", elements="path", default=[]),
-            secret_files=dict(type="list", elements="path", default=[], no_log=False),  # paths, not secrets
-            contents=dict(type="dict", default={}),
-            result=dict(type="str", default="success", choices=["success", "failed"]),
-            who=dict(type="str"),
-            meta=dict(type="dict", default={}),
-            certificate_path=dict(type="path"),
-            keep=dict(type="int", default=5),
-            to=dict(type="str", default="previous"),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        if module.params["keep"] < 1:
-            raise PanelError("keep must be 1 or more (got %s)" % module.params["keep"])
-        result = run_operation(module, Ledger(module.params["root"], module.params["app"]))
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    module = OpsforgeModule(spec=LEDGER_SPEC)
+    module.run(release_ledger, module.params, host_of(module))
 
 
 if __name__ == "__main__":

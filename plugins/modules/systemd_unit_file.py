@@ -118,46 +118,13 @@ verify_output:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
-from ansible_collections.opsforge.infra.plugins.module_utils._panel.systemd import UnitFile, unit_state
-
-
-def normalize_unit(desc):
-    if desc is None:
-        return None
-    return dict(name=desc["name"], path=desc["path"], sha256=desc["sha256"])
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
+from ansible_collections.opsforge.infra.plugins.module_utils._panel.modules import UNIT_SPEC, host_of, systemd_unit_file
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            content=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            directory=dict(type="path", default="/etc/systemd/system"),
-            verify=dict(type="bool", default=True),
-        ),
-        required_if=[("state", "present", ("content",))],
-        supports_check_mode=True,
-    )
-    analyze = module.get_bin_path("systemd-analyze", required=module.params["verify"] and module.params["state"] == "present")
-    units = UnitFile(module.run_command, directory=module.params["directory"], systemd_analyze=analyze or "systemd-analyze")
-    try:
-        before, after = units.ensure(module.params["name"], module.params["content"], state=module.params["state"],
-                                     validate=module.params["verify"], check_mode=module.check_mode)
-    except PanelError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    changed = (before or {}).get("sha256") != (after or {}).get("sha256")
-    result = dict(changed=changed, unit=normalize_unit(after))
-    systemctl = module.get_bin_path("systemctl")
-    if systemctl and after is not None:
-        result["service"] = unit_state(module.run_command, after["name"], systemctl)
-    if module._diff:
-        result["diff"] = dict(before=(before or {}).get("content", ""), after=(after or {}).get("content", ""),
-                              before_header=(before or after or {}).get("path", ""), after_header=(after or before or {}).get("path", ""))
-    module.exit_json(**result)
+    module = OpsforgeModule(spec=UNIT_SPEC)
+    module.run(systemd_unit_file, module.params, host_of(module))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 
 Each family (``_lightsail``, ``_k8s``, ``_aliyun``, ``_deploy``) derives exactly one error
 type from :class:`OpsforgeError` and translates its SDK's exceptions into it in one place.
-Modules catch only their family's type and hand it to :func:`fail_from_error`.
+Modules never catch it themselves: ``module.run(call)`` or ``module.fail_error(error)``
+(``_common/module.py``) turn it into the task's failure.
 """
 
 from __future__ import annotations
@@ -35,20 +36,15 @@ class OpsforgeError(Exception):
         return self.msg
 
     def fail_kwargs(self):
-        """Keyword arguments for ``AnsibleModule.fail_json``."""
+        """Keyword arguments for ``AnsibleModule.fail_json``: ``msg`` and the details.
+
+        Only an SDK exception that caused the error adds its traceback (``exception``, shown with
+        -vvv); our own errors say everything in ``msg``.
+        """
         kwargs = dict(self.details)
         kwargs["msg"] = self.msg
         if self.cause is not None:
             kwargs["exception"] = "".join(
                 traceback.format_exception(type(self.cause), self.cause, self.cause.__traceback__)
             )
-        else:
-            kwargs["exception"] = traceback.format_exc()
         return kwargs
-
-
-def fail_from_error(module, error, **extra):
-    """Fail ``module`` with the message and details of ``error`` (an OpsforgeError)."""
-    kwargs = error.fail_kwargs()
-    kwargs.update(extra)
-    module.fail_json(**kwargs)

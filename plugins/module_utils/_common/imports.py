@@ -5,19 +5,50 @@
 # NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
 # without notice. Do not import it from other collections.
 
-"""Guarded, lazy imports of optional SDKs.
+"""Guarded, lazy imports of optional SDKs, and the one check of their presence and version.
 
-``LazyLibrary("oss2")`` imports nothing until first used. ``require(module)`` imports it
-and, when that fails, fails the module with ``missing_required_lib()`` and the original
-traceback, so users see which pip package to install.
+``LazyLibrary("oss2")`` imports nothing until first used. Modules check it with
+``module.require(OSS2)`` (:mod:`._common.module`): when the library is missing or older than its
+floor in :data:`MINIMUM_VERSIONS` (the same floors as ``requirements.txt``), the module fails with a
+message naming the pip package and the minimum version, before doing anything else.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import traceback
 
+try:
+    from importlib import metadata as _metadata
+except ImportError:  # pragma: no cover - Python < 3.8
+    _metadata = None
+
 from ansible.module_utils.basic import missing_required_lib
+
+# pip package -> lowest version we support. Keep in step with requirements.txt (a unit test checks).
+MINIMUM_VERSIONS = {
+    "kubernetes": "29",
+    "docker": "7.0",
+    "oss2": "2.18",
+    "tablestore": "6.0",
+    "alibabacloud-tea-openapi": "0.3.9",
+    "alibabacloud-fc20230330": "4.0",
+    "alibabacloud-ram20150501": "1.0",
+    "matplotlib": "3.7",
+    "nvidia-ml-py": "12.535",
+}
+
+
+def version_tuple(text):
+    """``"2.10.1rc1"`` -> ``(2, 10, 1)``: the leading dotted numbers of a version string."""
+    found = re.match(r"\s*v?(\d+(?:\.\d+)*)", str(text or ""))
+    if not found:
+        return ()
+    numbers = [int(part) for part in found.group(1).split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
 
 
 class LazyLibrary:
@@ -30,6 +61,10 @@ class LazyLibrary:
         self._module = None
         self._error = None
         self._tried = False
+
+    def load(self):
+        """The imported library, or None when it cannot be imported."""
+        return self._load()
 
     def _load(self):
         if not self._tried:
@@ -49,12 +84,35 @@ class LazyLibrary:
         self._load()
         return self._error
 
-    def require(self, module):
-        """Return the imported library or fail ``module`` with a clear message."""
-        lib = self._load()
-        if lib is None:
-            module.fail_json(msg=missing_required_lib(self.pip_name, url=self.url), exception=self._error)
-        return lib
+    @property
+    def version(self):
+        """The installed version (pip metadata, else the module's ``__version__``), or None."""
+        if self._load() is None:
+            return None
+        if _metadata is not None:
+            try:
+                return _metadata.version(self.pip_name)
+            except Exception:  # pylint: disable=broad-except
+                pass
+        top = importlib.import_module(self.import_name.split(".")[0])
+        return getattr(self._module, "__version__", None) or getattr(top, "__version__", None)
+
+    def problem(self, minimum=None):
+        """``None`` when usable, else ``(message, traceback or None)`` naming the pip package and floor."""
+        minimum = minimum if minimum is not None else MINIMUM_VERSIONS.get(self.pip_name.lower())
+        wanted = "%s>=%s" % (self.pip_name, minimum) if minimum else self.pip_name
+        if self._load() is None:
+            return missing_required_lib(wanted, url=self.url), self._error
+        found = self.version
+        if minimum and found and version_tuple(found) < version_tuple(minimum):
+            return ("%s %s is installed, but this module needs %s or newer: pip install '%s'"
+                    % (self.pip_name, found, minimum, wanted)), None
+        return None
+
+    def require(self, module, minimum=None):
+        """Same as ``module.require(self)``, for code that holds a plain AnsibleModule."""
+        from ansible_collections.opsforge.infra.plugins.module_utils._common.module import require
+        return require(module, self, minimum=minimum)
 
     def __getattr__(self, name):
         if name.startswith("_"):

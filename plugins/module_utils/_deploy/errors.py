@@ -16,5 +16,14 @@ class DeployError(OpsforgeError):
     """A deploy could not be done (bad input, lock held, failed step, failed rollback).
 
     ``details`` may carry ``deploy`` (the record of the failed deploy), ``lock_owner`` or
-    ``deploy_event`` so that the failing task still returns what happened.
+    ``deploy_event`` so that the failing task still returns what happened. ``status`` is the deploy
+    status a failed stage ends in: ``failed`` or ``timeout``.
     """
+
+    def __init__(self, msg, details=None, cause=None, status="failed"):
+        super().__init__(msg, details=details, cause=cause)
+        self.status = status
+
+    @property
+    def message(self):
+        return self.msg

@@ -46,6 +46,17 @@ CHECK_OPTIONS = dict(
     stable_period=dict(type="float", default=0),
 )
 
+# The options of the health_check module.
+HEALTH_CHECK_OPTIONS = dict(CHECK_OPTIONS, fail_on_unhealthy=dict(type="bool", default=True))
+
+
+def health_check(params, **kwargs):
+    """The health_check module: run one check; a failed one fails the task unless ``fail_on_unhealthy=false``."""
+    result = run_check(normalize_check(dict((k, v) for k, v in params.items() if k in CHECK_OPTIONS)), **kwargs)
+    if not result["success"] and params["fail_on_unhealthy"]:
+        raise DeployError("health check failed: %s" % result["detail"], details=dict(health=result))
+    return dict(changed=False, health=result)
+
 
 def normalize_check(check, default_port=None):
     """Fill defaults into one check dict and validate it; raise DeployError on bad input."""

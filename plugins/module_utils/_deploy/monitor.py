@@ -9,8 +9,22 @@
 
 from __future__ import annotations
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import normalize_container
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_engine import docker_client, normalize_container
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
+
+# The options of the docker_monitor_info module.
+MONITOR_OPTIONS = dict(
+    names=dict(type="list", elements="str"), labels=dict(type="dict"), all=dict(type="bool", default=True),
+    stats=dict(type="bool", default=True), docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+    timeout=dict(type="int", default=60),
+)
+
+
+def monitor_info(params):
+    """The docker_monitor_info module: facts of the containers that match ``params``."""
+    containers = list_containers(docker_client(params), names=params["names"], labels=params["labels"],
+                                 all_states=params["all"], with_stats=params["stats"])
+    return dict(changed=False, containers=containers)
 
 
 def cpu_percent(stats):

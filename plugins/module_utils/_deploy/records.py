@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import (
-    ABANDONED, LOG_TAIL, STATUSES, check_app_name, isoformat, pid_alive)
+    ABANDONED, DEFAULT_STATE_DIR, LOG_TAIL, STATUSES, Store, check_app_name, isoformat, pid_alive)
 
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
                       r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.I)
@@ -136,3 +136,42 @@ def wait_deploy_status(store, app, deploy_id=None, timeout=600, poll=1.0, sleep=
         sleep(poll)
         status = read_deploy_status(store, app, deploy_id)
     return status
+
+
+# ---- the deploy_info and deploy_status modules ----------------------------------------------------------
+INFO_OPTIONS = dict(
+    app=dict(type="str"), deploy_id=dict(type="str"),
+    command_type=dict(type="str", choices=["shell", "tar", "docker", "rollback"]),
+    status=dict(type="list", elements="str"), version=dict(type="str"), since=dict(type="str"),
+    limit=dict(type="int", default=20), include_logs=dict(type="bool", default=False),
+    state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+)
+
+STATUS_OPTIONS = dict(
+    app=dict(type="str", required=True), deploy_id=dict(type="str"), wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=600), state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+)
+
+
+def deploy_info(params):
+    """The deploy_info module: the records that match ``params``, logs left out unless asked for."""
+    store = Store(params["state_dir"])
+    records = select_records(store, params)
+    result = dict(changed=False, apps=store.apps())
+    if params["deploy_id"] and records:
+        result["deploy"] = records[0]
+    if not params["include_logs"]:
+        records = [dict((k, v) for k, v in r.items() if k != "logs") for r in records]
+    result["deploys"] = records
+    return result
+
+
+def deploy_status(params):
+    """The deploy_status module: the live status of an app's deploy, waited for with ``wait=true``."""
+    store = Store(params["state_dir"])
+    app = check_app_name(params["app"])
+    if params["wait"]:
+        status = wait_deploy_status(store, app, params["deploy_id"], timeout=params["wait_timeout"])
+    else:
+        status = read_deploy_status(store, app, params["deploy_id"])
+    return dict(changed=False, deploy_status=status)

@@ -22,7 +22,7 @@ import os
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import CHECK_OPTIONS
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import Deployment, StepFailed
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import Deployment
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import switch_link
 
@@ -127,11 +127,11 @@ class RollbackDeployment(Deployment):
         release = tdet.get("release") or self.target_version()
         path = os.path.join(deploy_dir, "releases", release)
         if not os.path.isdir(path):
-            raise StepFailed("release %s is gone from %s" % (release, deploy_dir))
+            raise DeployError("release %s is gone from %s" % (release, deploy_dir))
         meta_path = os.path.join(deploy_dir, ".opsforge-releases.json")
         meta = st.read_json(meta_path) or dict(releases={})
         if (meta["releases"].get(release) or {}).get("status") == "bad":
-            raise StepFailed("release %s is marked bad" % release)
+            raise DeployError("release %s is marked bad" % release)
         self.tar_dir = deploy_dir
         self.tar_before = os.path.basename(os.readlink(os.path.join(deploy_dir, "current")))
         if self.tar_before != release:
@@ -160,18 +160,18 @@ class RollbackDeployment(Deployment):
                                 env=self.script_env(version or self.target_version(), cwd))
             self.tracker.log(result.stdout + result.stderr)
             if not result.ok:
-                raise StepFailed("start command exited %s" % result.rc, st.TIMEOUT if result.timed_out else st.FAILED)
+                raise DeployError("start command exited %s" % result.rc, status=st.TIMEOUT if result.timed_out else st.FAILED)
 
     def _exec_shell(self, details):
         script = self.subject.get("details", {}).get("rollback_script") or self.target.get("details", {}).get("rollback_script")
         if not script:
-            raise StepFailed("no rollback_script was recorded for %s" % self.subject.get("deploy_id"))
+            raise DeployError("no rollback_script was recorded for %s" % self.subject.get("deploy_id"))
         check_script(script, what="rollback_script")
         result = run_script(script, timeout=self.params["timeout"], env=self.script_env(self.target_version()),
                             cwd=self.subject.get("details", {}).get("workdir"))
         self.tracker.log(result.stdout + result.stderr)
         if not result.ok:
-            raise StepFailed("rollback script exited %s" % result.rc, st.TIMEOUT if result.timed_out else st.FAILED)
+            raise DeployError("rollback script exited %s" % result.rc, status=st.TIMEOUT if result.timed_out else st.FAILED)
 
     def _exec_docker(self, details):
         from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker import DockerDeployment  # pylint: disable=import-outside-toplevel
@@ -231,7 +231,7 @@ class RollbackDeployment(Deployment):
                 helper.rename(current, name)
             current.start()
         else:
-            raise StepFailed("nothing to restore")
+            raise DeployError("nothing to restore")
         return dict(method="restored what ran before the rollback")
 
     def _run_locked(self):

@@ -36,13 +36,9 @@ COMMON_OPTIONS = dict(
 )
 
 
-class StepFailed(Exception):
-    """A stage failed; ``status`` is ``failed`` or ``timeout``."""
-
-    def __init__(self, message, status=st.FAILED):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+def StepFailed(message, status=st.FAILED):  # noqa: N802 - the name tar.py and docker.py still raise
+    """A stage failed: a :class:`DeployError` whose ``status`` is ``failed`` or ``timeout``."""
+    return DeployError(message, status=status)
 
 
 class Deployment:
@@ -75,7 +71,7 @@ class Deployment:
                     and not self.params.get("force"))
 
     def execute(self):
-        """Do the deploy stages (raise StepFailed on failure)."""
+        """Do the deploy stages (raise DeployError, with ``status`` ``timeout`` for a timeout, on failure)."""
         raise NotImplementedError
 
     def can_roll_back(self):
@@ -84,7 +80,7 @@ class Deployment:
     def do_rollback(self):
         """Bring the previous version back; return a dict merged into ``record['rollback']``.
 
-        Raise StepFailed when it cannot be done.
+        Raise DeployError when it cannot be done.
         """
         raise NotImplementedError
 
@@ -170,11 +166,10 @@ class Deployment:
             self.execute()
             ok, results = self.health(90, "deploy")
             if not ok:
-                raise StepFailed("health check failed: %s" % results[-1]["detail"], st.TIMEOUT if results[-1]["timed_out"] else st.FAILED)
-        except StepFailed as exc:
-            failure = exc
+                raise DeployError("health check failed: %s" % results[-1]["detail"],
+                                  status=st.TIMEOUT if results[-1]["timed_out"] else st.FAILED)
         except DeployError as exc:
-            failure = StepFailed(exc.msg)
+            failure = exc
         if failure is None:
             record = self.tracker.finish(st.SUCCESS, effective_version=self.target_version(),
                                          message="%s %s deployed" % (self.app, self.target_version()))
@@ -212,8 +207,8 @@ class Deployment:
                 result["status"] = st.ROLLED_BACK
             else:
                 result["error"] = "health check after rollback failed: %s" % results[-1]["detail"]
-        except (StepFailed, DeployError) as exc:
-            result["error"] = getattr(exc, "message", None) or getattr(exc, "msg", str(exc))
+        except DeployError as exc:
+            result["error"] = exc.msg
         result["duration"] = round(time.time() - started, 3)
         self.tracker.record["rollback"] = result
         self.update(result["status"], None, result["error"] or "rolled back to %s" % target)

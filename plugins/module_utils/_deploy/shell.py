@@ -13,7 +13,7 @@ import os
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import (
     MAX_SCRIPT_BYTES, check_script, run_script, scrub, user_ids)
 
@@ -90,10 +90,10 @@ class ShellDeployment(Deployment):
         self.update(st.SCRIPT_RUNNING, 10, "running the deploy script (timeout %ss)" % self.params["timeout"])
         result = self._run(self.params["script"], self.params["timeout"], self.script_env(self.target_version()), "script")
         if result.timed_out:
-            raise StepFailed("deploy script timed out after %ss" % self.params["timeout"], st.TIMEOUT)
+            raise DeployError("deploy script timed out after %ss" % self.params["timeout"], status=st.TIMEOUT)
         if result.rc != 0:
             tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            raise StepFailed("deploy script exited %s: %s" % (result.rc, scrub(" | ".join(tail), self.secrets())))
+            raise DeployError("deploy script exited %s: %s" % (result.rc, scrub(" | ".join(tail), self.secrets())))
         self.update(st.SCRIPT_RUNNING, 70, "deploy script finished")
 
     def can_roll_back(self):
@@ -104,7 +104,7 @@ class ShellDeployment(Deployment):
         env = self.script_env(target, dict(DEPLOY_FAILED_VERSION=self.target_version()))
         result = self._run(self.params["rollback_script"], self.params["rollback_timeout"], env, "rollback_script")
         if result.timed_out:
-            raise StepFailed("rollback script timed out after %ss" % self.params["rollback_timeout"], st.TIMEOUT)
+            raise DeployError("rollback script timed out after %ss" % self.params["rollback_timeout"], status=st.TIMEOUT)
         if result.rc != 0:
-            raise StepFailed("rollback script exited %s" % result.rc)
+            raise DeployError("rollback script exited %s" % result.rc)
         return dict(method="rollback_script")

@@ -24,9 +24,9 @@ import random
 import re
 import socket
 import string
-import tempfile
 import time
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.files import atomic_write  # noqa: F401 - also used as st.atomic_write
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 
 DEFAULT_STATE_DIR = "/var/lib/opsforge/deploy"
@@ -93,32 +93,6 @@ def cap_text(text, cap=LOG_CAP):
     if len(text) <= cap:
         return text
     return "[... %d characters cut ...]\n" % (len(text) - cap) + text[-cap:]
-
-
-def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (str) to ``path`` atomically: temp file in the same dir, fsync, rename, fsync dir."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 def read_json(path):

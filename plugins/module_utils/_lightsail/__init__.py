@@ -13,7 +13,7 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     ``LightsailError(OpsforgeError)`` -- the ONE error type of the family. ``.code`` is the AWS
     error code (``NotFoundException``, ``InvalidInputException``...) or one of ours
     (``OperationFailed``, ``Timeout``, ``Invalid``, ``ResourceFailed``, ``CheckMode``);
-    ``.operation`` the API operation; ``.is_not_found``; ``fail_kwargs()`` for ``fail_json``.
+    ``.operation`` the API operation; ``.is_not_found``.
     ``translate(exc, operation)`` turns botocore ClientError/BotoCoreError/WaiterError into it
     (the client does this for you).
 
@@ -39,12 +39,13 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     - ``calls`` -- list of boto3 method names called (debug/tests); ``region``.
 
 ``module``
-    ``LightsailModule(AnsibleAWSModule)`` -- ``LightsailModule(spec=ArgumentSpec(...))`` or plain
+    ``LightsailModule(ModuleBase, AnsibleAWSModule)`` -- ``LightsailModule(spec=ArgumentSpec(...))`` or plain
     AnsibleModule kwargs; check mode on by default. ``module.lightsail(region=None)`` -> cached
     ``LightsailClient`` built from the task's credentials (profile, keys, session token, region,
     endpoint_url; ``module_defaults: group/opsforge.infra.lightsail``).
-    ``module.fail_error(LightsailError)``; ``module.exit_result(result)`` = ``exit_json`` that turns
-    ``result["warnings"]`` into ``module.warn()``.
+    The collection's module base (``_common/module.py``): ``module.run(call)`` (the one call; its
+    result is exited with, its LightsailError fails the task), ``module.fail_error(error)``,
+    ``module.exit_result(result)`` (``result["warnings"]`` become ``module.warn()``), ``module.require(LIB)``.
 
 ``tags``
     ``tags_to_dict(list)``, ``dict_to_tags(dict)``, ``tag_changes(current, desired, purge)``,
@@ -79,11 +80,7 @@ A module looks like::
 
     def main():
         module = LightsailModule(spec=argument_spec())
-        try:
-            result = Instance(module.lightsail(), module.params).run()
-        except LightsailError as error:
-            module.fail_error(error)
-        module.exit_json(**result)
+        module.run(lambda: Instance(module.lightsail(), module.params).run())
 
 Unit tests: ``tests/unit/plugins/modules/lightsail_utils.py`` (``Stubbed``/``run_module``).
 """

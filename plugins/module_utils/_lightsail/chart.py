@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 import datetime
-import os
+import io
 import struct
-import tempfile
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.files import atomic_write
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 
 MATPLOTLIB = LazyLibrary("matplotlib", pip_name="matplotlib")
@@ -109,18 +109,10 @@ def render_chart(path, series, title=None, unit=None, width=800, height=400, dpi
     fig = build_figure(series, title=title, unit=unit, period=period, width=width, height=height, dpi=dpi)
     points = sum(len(pairs) for pairs in series.values())
     try:
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, tmp = tempfile.mkstemp(prefix=".chart-", suffix=".png", dir=directory)
-        os.close(handle)
-        try:
-            # no bbox_inches="tight": it would change the pixel size
-            fig.savefig(tmp, format="png", dpi=dpi)
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, path)
-        except Exception:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        png = io.BytesIO()
+        # no bbox_inches="tight": it would change the pixel size
+        fig.savefig(png, format="png", dpi=dpi)
+        atomic_write(path, png.getvalue(), mode=0o644, make_dirs=False)
     finally:
         plt.close(fig)
     with open(path, "rb") as handle:

@@ -15,8 +15,8 @@ import copy
 import hashlib
 import os
 import re
-import tempfile
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.files import atomic_write
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import immutable_error
@@ -64,15 +64,9 @@ def write_private_key(path, content):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise invalid("cannot write the private key: directory %s does not exist" % directory)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".lightsail-key-")
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
+        atomic_write(path, content, mode=0o600)  # the temp file is 0600 from the start
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise LightsailError("cannot write the private key to %s: %s" % (path, exc), code="Invalid", cause=exc)
     return True
 

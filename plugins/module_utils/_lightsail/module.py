@@ -12,14 +12,16 @@ from __future__ import annotations
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import ModuleBase
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import LightsailClient
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import client_config
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.client import default_retry
 
 
-class LightsailModule(AnsibleAWSModule):
-    """An AWS module with the usual credential options (profile, access_key, secret_key,
-    session_token, region, endpoint_url, ...) -- per task or via
+class LightsailModule(ModuleBase, AnsibleAWSModule):
+    """The collection's module base (``require``, ``fail_error``, ``exit_result``, ``run``) on an AWS
+    module with the usual credential options (profile, access_key, secret_key, session_token, region,
+    endpoint_url, ...) -- per task or via
     ``module_defaults: group/opsforge.infra.lightsail`` -- and :meth:`lightsail`.
 
     Accepts an :class:`ArgumentSpec` as ``spec=`` (or the plain AnsibleModule keyword arguments);
@@ -41,19 +43,6 @@ class LightsailModule(AnsibleAWSModule):
             boto3_client = self.client("lightsail", config=client_config(), **extra)
             self._lightsail_clients[key] = LightsailClient(boto3_client, check_mode=self.check_mode, retry=default_retry())
         return self._lightsail_clients[key]
-
-    def exit_result(self, result):
-        """``exit_json(**result)``, turning ``result["warnings"]`` (from a resource runner) into ``warn()`` calls."""
-        result = dict(result)
-        for warning in result.pop("warnings", None) or []:
-            self.warn(warning)
-        self.exit_json(**result)
-
-    def fail_error(self, error, **extra):
-        """Fail with a :class:`LightsailError`'s message, code and traceback."""
-        kwargs = error.fail_kwargs()
-        kwargs.update(extra)
-        self.fail_json(**kwargs)
 
 
 def spec(argument_spec=None, **constraints):

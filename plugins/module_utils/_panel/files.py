@@ -9,10 +9,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common import files as common_files
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
 
 
@@ -27,13 +26,15 @@ def read_bytes(path):
         raise PanelError("cannot read %s: %s" % (path, exc), cause=exc)
 
 
-def sha256_bytes(data):
-    return hashlib.sha256(data).hexdigest()
+sha256_bytes = common_files.sha256_bytes
 
 
 def sha256_file(path):
-    data = read_bytes(path)
-    return None if data is None else sha256_bytes(data)
+    """``_common.files.sha256_file`` with its OSError turned into a PanelError."""
+    try:
+        return common_files.sha256_file(path)
+    except OSError as exc:
+        raise PanelError("cannot read %s: %s" % (path, exc), cause=exc)
 
 
 def to_bytes(content):
@@ -52,23 +53,9 @@ def file_mode(path):
 
 
 def write_atomic(path, data, mode=0o644):
-    """Write data to path through a temporary file in the same directory and rename."""
-    directory = os.path.dirname(path) or "."
+    """``_common.files.atomic_write`` with its OSError turned into a PanelError."""
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".opsforge-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        common_files.atomic_write(path, data, mode)
     except OSError as exc:
         raise PanelError("cannot write %s: %s" % (path, exc), cause=exc)
 
