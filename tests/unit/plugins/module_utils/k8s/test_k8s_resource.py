@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resource import K8sResource
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import Workspace
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.test_k8s_fake_api import FakeApi
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi
 
 members = st.lists(st.fixed_dictionaries({"name": st.sampled_from(["alice", "bob", "carol"]),
                                           "kind": st.sampled_from(["user", "group"]),
