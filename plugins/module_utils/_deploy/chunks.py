@@ -25,6 +25,7 @@ import shutil
 import threading
 import time
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common import files as common_files
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import drop_receipt, read_receipt, sha256_known
 
@@ -148,11 +149,11 @@ def chunk_name(index):
 
 
 def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for data in iter(lambda: handle.read(BUF), b""):
-            digest.update(data)
-    return digest.hexdigest()
+    """``_common.files.sha256_file``, but a missing file is an error here (a chunk that must exist)."""
+    digest = common_files.sha256_file(path, BUF)
+    if digest is None:
+        raise FileNotFoundError(2, "No such file or directory", path)
+    return digest
 
 
 def expected_chunk_size(index, size, chunk_size):

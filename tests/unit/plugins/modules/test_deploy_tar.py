@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import file_hashes
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import file_hashes
 from ansible_collections.opsforge.infra.plugins.modules import deploy_tar
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.deploy.test_deploy_utils_tar import CHUNK, make_tar, upload
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import run_module
