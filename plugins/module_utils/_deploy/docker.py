@@ -29,7 +29,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy.docker_gate
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.health import normalize_check
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.nginx import switch_upstream, upstream_path
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment
 
 MASK = "********"
 
@@ -242,7 +242,7 @@ class DockerDeployment(ContainerGate, Deployment):
             container = self.client.containers.create(**spec)
             container.start()
         except Exception as exc:  # pylint: disable=broad-except
-            raise StepFailed("cannot start container %s: %s" % (spec["name"], exc))
+            raise DeployError("cannot start container %s: %s" % (spec["name"], exc))
         container.reload()
         return container
 
@@ -259,7 +259,7 @@ class DockerDeployment(ContainerGate, Deployment):
         try:
             container.stop(timeout=self.params.get("stop_timeout") or 10)
         except Exception as exc:  # pylint: disable=broad-except
-            raise StepFailed("cannot stop container %s: %s" % (container.name, exc))
+            raise DeployError("cannot stop container %s: %s" % (container.name, exc))
 
     def rename(self, container, name):
         try:
@@ -281,7 +281,7 @@ class DockerDeployment(ContainerGate, Deployment):
         for port in range(first, last + 1):
             if port != live_port and port_free(port, self.params.get("upstream_host") or "127.0.0.1"):
                 return port
-        raise StepFailed("no free port in %d-%d for the new container" % (first, last))
+        raise DeployError("no free port in %d-%d for the new container" % (first, last))
 
     def execute(self):
         details = self.tracker.record["details"]
@@ -317,7 +317,7 @@ class DockerDeployment(ContainerGate, Deployment):
         self.prepare_checks()
         ok, results = self.health(80, "deploy")
         if not ok:
-            raise StepFailed("health check failed: %s" % results[-1]["detail"], st.TIMEOUT if results[-1]["timed_out"] else st.FAILED)
+            raise DeployError("health check failed: %s" % results[-1]["detail"], status=st.TIMEOUT if results[-1]["timed_out"] else st.FAILED)
         self.checks = []  # already gated; the runner's own health pass has nothing left to do
         self.watched = None
         if self.strategy == "zero_downtime":
@@ -328,7 +328,7 @@ class DockerDeployment(ContainerGate, Deployment):
                                                    upstream, self.params["nginx_test_command"],
                                                    self.params["nginx_reload_command"])
             except DeployError as exc:
-                raise StepFailed(exc.msg)
+                raise DeployError(exc.msg)
             details["upstream"] = dict(file=upstream, old=self.old_servers, new=["%s:%d" % (self.params.get("upstream_host"), port)])
             if self.live is not None and self.params.get("drain_seconds"):
                 self.sleep(self.params["drain_seconds"])
@@ -349,7 +349,7 @@ class DockerDeployment(ContainerGate, Deployment):
         self.remove(self.name + "-new")
         if self.live is None:
             # Nothing ran before: a failed first deploy leaves nothing running.
-            raise StepFailed("no previous container of %s to roll back to" % self.app)
+            raise DeployError("no previous container of %s to roll back to" % self.app)
         # Post-rollback health checks aim at the previous container's port.
         self.checks = [normalize_check(c, self.old_port() or self.params.get("port")) for c in (self.params.get("health_checks") or [])]
         container = get_container(self.client, self.live.name) or get_container(self.client, self.name)
@@ -375,13 +375,13 @@ class DockerDeployment(ContainerGate, Deployment):
     def recreate(self, snapshot, name):
         spec = dict(snapshot.get("spec") or {})
         if not spec:
-            raise StepFailed("the previous container is gone and no spec was recorded")
+            raise DeployError("the previous container is gone and no spec was recorded")
         env = spec.get("environment") or {}
         secrets = self.params.get("secret_env") or {}
         for key, value in list(env.items()):
             if value == MASK:
                 if key not in secrets:
-                    raise StepFailed("cannot re-create the previous container: secret %s is masked; pass it in secret_env" % key)
+                    raise DeployError("cannot re-create the previous container: secret %s is masked; pass it in secret_env" % key)
                 env[key] = str(secrets[key])
         spec.update(name=name, image=snapshot.get("image_id") or spec.get("image"))
         return self.start_container(spec)

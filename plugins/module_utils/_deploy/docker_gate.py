@@ -15,14 +15,14 @@ from __future__ import annotations
 import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy import state as st
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import StepFailed
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 
 
 class ContainerGate:
-    """Waiting for and watching one container; raises StepFailed at the first problem."""
+    """Waiting for and watching one container; raises DeployError at the first problem."""
 
     def wait_started(self, container, label):
-        """Wait until ``container`` runs (and is healthy when its image has a HEALTHCHECK). Raise StepFailed."""
+        """Wait until ``container`` runs (and is healthy when its image has a HEALTHCHECK). Raise DeployError."""
         deadline = time.time() + (self.params.get("start_timeout") or 60)
         has_healthcheck = bool((container.attrs.get("Config") or {}).get("Healthcheck", {}).get("Test")) and \
             container.attrs["Config"]["Healthcheck"]["Test"] != ["NONE"]
@@ -36,7 +36,7 @@ class ContainerGate:
                 logs = container.logs(tail=20).decode("utf-8", "replace")
                 self.tracker.log("--- %s logs ---\n%s" % (container.name, logs))
                 restarts = container.attrs.get("RestartCount", 0)
-                raise StepFailed("container %s (%s) crashed: exited with code %s%s: %s"
+                raise DeployError("container %s (%s) crashed: exited with code %s%s: %s"
                                  % (container.name, label, state.get("ExitCode"),
                                     " and Docker restarted it %d time(s)" % restarts if restarts else "", logs.strip()[-300:]))
             health = (state.get("Health") or {}).get("Status")
@@ -46,15 +46,15 @@ class ContainerGate:
                 if health == "unhealthy":
                     log = (state.get("Health") or {}).get("Log") or []
                     last = log[-1].get("Output", "").strip() if log else ""
-                    raise StepFailed("container %s (%s) is unhealthy (Docker HEALTHCHECK): %s" % (container.name, label, last[-300:]))
+                    raise DeployError("container %s (%s) is unhealthy (Docker HEALTHCHECK): %s" % (container.name, label, last[-300:]))
             elif state.get("Running"):
                 stable_since = stable_since or time.time()
                 if time.time() - stable_since >= 2:
                     return "running"
             if time.time() >= deadline:
-                raise StepFailed("container %s (%s) did not become %s within %ss"
+                raise DeployError("container %s (%s) did not become %s within %ss"
                                  % (container.name, label, "healthy" if use_healthcheck else "running",
-                                    self.params.get("start_timeout")), st.TIMEOUT)
+                                    self.params.get("start_timeout")), status=st.TIMEOUT)
             self.sleep(0.5)
 
     def container_problem(self, container):
@@ -74,12 +74,12 @@ class ContainerGate:
         return None
 
     def watch_container(self, container, seconds):
-        """Keep watching ``container`` for ``seconds`` after its gate; raise StepFailed at the first problem."""
+        """Keep watching ``container`` for ``seconds`` after its gate; raise DeployError at the first problem."""
         end = time.time() + seconds
         while True:
             problem = self.container_problem(container)
             if problem:
-                raise StepFailed("%s within the %ss stability window" % (problem, seconds))
+                raise DeployError("%s within the %ss stability window" % (problem, seconds))
             if time.time() >= end:
                 return
             self.sleep(min(0.5, max(0.0, end - time.time())))

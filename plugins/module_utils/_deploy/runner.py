@@ -36,11 +36,6 @@ COMMON_OPTIONS = dict(
 )
 
 
-def StepFailed(message, status=st.FAILED):  # noqa: N802 - the name tar.py and docker.py still raise
-    """A stage failed: a :class:`DeployError` whose ``status`` is ``failed`` or ``timeout``."""
-    return DeployError(message, status=status)
-
-
 class Deployment:
     """Base of the shell, tar and docker deploys. Subclasses fill in the hooks."""
 

@@ -29,7 +29,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks impo
     DEFAULT_CHUNK_SIZE, join_tails, probe_chunks, verify_chunks)
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.releases import safe_extract, switch_link
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment, StepFailed
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.runner import COMMON_OPTIONS, Deployment
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.safety import check_script, run_script, scrub, user_ids
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
@@ -173,10 +173,10 @@ class TarDeployment(Deployment):
         self.tracker.record["details"].setdefault("steps", []).append(dict(
             step=label, rc=result.rc, timed_out=result.timed_out, duration=round(result.duration, 3)))
         if result.timed_out:
-            raise StepFailed("%s timed out after %ss" % (label, timeout), st.TIMEOUT)
+            raise DeployError("%s timed out after %ss" % (label, timeout), status=st.TIMEOUT)
         if result.rc != 0:
             tail = " | ".join((err or out).strip().splitlines()[-3:])
-            raise StepFailed("%s exited %s: %s" % (label, result.rc, tail))
+            raise DeployError("%s exited %s: %s" % (label, result.rc, tail))
 
     def mark(self, release, status):
         meta = self.read_meta()
@@ -242,7 +242,7 @@ class TarDeployment(Deployment):
             join_tails(self.upload_dir())
             package = verify_chunks(self.upload_dir(), params["chunk_sha256"], params["package_sha256"])
         except DeployError as exc:
-            raise StepFailed(exc.msg)
+            raise DeployError(exc.msg)
         self.update(st.UPLOADING, 30, "package verified (sha256 %s)" % params["package_sha256"])
         return package
 
@@ -256,7 +256,7 @@ class TarDeployment(Deployment):
         os.makedirs(self.releases_dir, exist_ok=True)
         if os.path.exists(release_dir):
             if self.before == release:
-                raise StepFailed("release %s is current; deploy another version (or roll back first)" % release)
+                raise DeployError("release %s is current; deploy another version (or roll back first)" % release)
             shutil.rmtree(release_dir)
         if staged:
             os.rename(staged, release_dir)
@@ -266,13 +266,13 @@ class TarDeployment(Deployment):
                 count, details["extraction"] = safe_extract(package, release_dir), "after the transfer"
             except DeployError as exc:
                 shutil.rmtree(self.upload_dir(), ignore_errors=True)
-                raise StepFailed(exc.msg)
+                raise DeployError(exc.msg)
         self.extracted = True
         details["files"] = count
         try:
             details["shared_paths"] = extract.link_shared_paths(self.deploy_dir, release_dir, params.get("shared_paths"))
         except (DeployError, OSError) as exc:
-            raise StepFailed("cannot link shared_paths: %s" % getattr(exc, "msg", exc))
+            raise DeployError("cannot link shared_paths: %s" % getattr(exc, "msg", exc))
         self.update(st.EXTRACTING, 60, "%d member(s) extracted" % count)
         shutil.rmtree(self.upload_dir(), ignore_errors=True)
 
@@ -294,7 +294,7 @@ class TarDeployment(Deployment):
 
     def do_rollback(self):
         if not self.target:
-            raise StepFailed("no previous good release of %s to roll back to" % self.app)
+            raise DeployError("no previous good release of %s to roll back to" % self.app)
         if self.current_release() == self.target:
             # The deploy failed before current moved: the app never changed, nothing to switch or restart.
             return dict(method="current unchanged", release=self.target)
