@@ -26,10 +26,12 @@ _OMIT = "__omit_place_holder__acme_providers"
 _TASK_KEYS = {"name", "loop", "loop_control", "delegate_to", "when", "register", "no_log", "vars", "changed_when"}
 
 
+_TRUST = getattr(ansible_template, "trust_as_template", lambda value: value)  # ansible-core < 2.19 trusts every string
+
+
 def _trusted(value):
-    trust = getattr(ansible_template, "trust_as_template", None)
     if isinstance(value, str):
-        return trust(value) if trust else value
+        return _TRUST(value)
     if isinstance(value, dict):
         return {k: _trusted(v) for k, v in value.items()}
     if isinstance(value, list):

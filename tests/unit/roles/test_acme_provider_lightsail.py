@@ -76,11 +76,11 @@ def test_removal_deletes_exactly_the_published_values():
 
 def test_removal_again_and_check_mode_write_nothing():
     stub = Stubbed()
-    for _ in TOKENS:
+    for _token in TOKENS:
         stub.add("GetDomain", zone(OTHER), {"domainName": "example.com"})
     assert [r["changed"] for r in run("absent", stub)] == [False, False]
     stub = Stubbed()
-    for _ in TOKENS:
+    for _token in TOKENS:
         stub.add("GetDomain", zone(OTHER), {"domainName": "example.com"})
     assert [r["changed"] for r in run("present", stub, check_mode=True)] == [True, True]
     assert stub.count(writes=True) == 0
@@ -88,7 +88,7 @@ def test_removal_again_and_check_mode_write_nothing():
 
 def test_removal_from_a_missing_zone_creates_nothing():
     stub = Stubbed()
-    for _ in TOKENS:
+    for _token in TOKENS:
         stub.error("GetDomain", params={"domainName": "example.com"})
     assert [r["changed"] for r in run("absent", stub)] == [False, False]
     assert stub.count(writes=True) == 0

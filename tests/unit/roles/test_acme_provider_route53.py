@@ -101,4 +101,3 @@ def test_the_role_passes_the_documented_options():
     assert fqcn == "amazon.aws.route53"
     assert args["hosted_zone_id"] == "Z1" and "zone" not in args and "secret_key" not in args
     assert args["wait"] is True and args["value"] == ['"tokenForTheName"', '"tokenForTheWildcard"']
-
