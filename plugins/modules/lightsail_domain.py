@@ -63,6 +63,15 @@ options:
       - Delete records that are not in O(entries) (never the SOA and apex NS records). Has no effect when O(entries) is omitted.
     type: bool
     default: false
+  entries_state:
+    description:
+      - V(present) makes sure the records in O(entries) exist. V(absent) deletes exactly the records in O(entries) that
+        exist (matched on name, type and target) and leaves every other record and the zone alone; a missing zone is
+        not created. Used for ACME DNS-01 TXT records.
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: 0.2.0
 extends_documentation_fragment:
   - opsforge.infra.lightsail
   - opsforge.infra.lightsail.attributes
@@ -102,6 +111,14 @@ EXAMPLES = r"""
         alias: true
         target: "{{ lb.load_balancer.dns_name }}"
     purge_entries: true
+
+- name: Remove one ACME challenge TXT record, leaving the other records alone
+  opsforge.infra.lightsail_domain:
+    region: us-east-1
+    name: example.com
+    entries:
+      - {name: _acme-challenge.shop, type: TXT, target: "gfj9Xq...Rg85nM"}
+    entries_state: absent
 
 - name: Delete the zone
   opsforge.infra.lightsail_domain:
@@ -166,6 +183,7 @@ def argument_spec():
                 alias=dict(type="bool", default=False),
             )),
             purge_entries=dict(type="bool", default=False),
+            entries_state=dict(type="str", default="present", choices=["present", "absent"]),
         )
     ).merge(WAIT_SPEC).merge(TAGS_SPEC)
 

@@ -9,6 +9,9 @@ A target is a role (``tasks/main.yml``) plus an ``aliases`` file. Aliases unders
 - ``cloud/aws`` — needs AWS credentials (``AWS_ACCESS_KEY_ID`` or ``AWS_PROFILE``), skipped otherwise;
 - ``cloud/aliyun`` — needs ``ALIBABA_CLOUD_ACCESS_KEY_ID``, skipped otherwise;
 - ``needs/kubeconfig`` — needs ``KUBECONFIG`` pointing at a live cluster, skipped otherwise;
+- ``cloud/route53``, ``cloud/lightsail-dns``, ``cloud/cloudflare``, ``cloud/alidns`` — the acme_certificate DNS-01
+  providers: need a zone to write in (``ROUTE53_TEST_ZONE``, ``LIGHTSAIL_DNS_TEST_ZONE``, ``CLOUDFLARE_TEST_ZONE``,
+  ``ALIDNS_TEST_ZONE``) and that provider's credentials, skipped otherwise;
 - ``disabled`` / ``unsupported`` — never run here.
 
 Targets get the lab's facts as the extra variable ``lab`` (the keys of ``.lab/lab.env``) and
@@ -31,6 +34,14 @@ NEEDS = {
     "cloud/aliyun": (lambda: bool(os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID")),
                      "needs Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)"),
     "needs/kubeconfig": (lambda: bool(os.environ.get("KUBECONFIG")), "needs KUBECONFIG for a live cluster"),
+    "cloud/route53": (lambda: bool(os.environ.get("ROUTE53_TEST_ZONE") and (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"))),
+                      "needs ROUTE53_TEST_ZONE and AWS credentials"),
+    "cloud/lightsail-dns": (lambda: bool(os.environ.get("LIGHTSAIL_DNS_TEST_ZONE") and (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"))),
+                            "needs LIGHTSAIL_DNS_TEST_ZONE and AWS credentials"),
+    "cloud/cloudflare": (lambda: bool(os.environ.get("CLOUDFLARE_TEST_ZONE") and os.environ.get("CLOUDFLARE_API_TOKEN")),
+                         "needs CLOUDFLARE_TEST_ZONE and CLOUDFLARE_API_TOKEN"),
+    "cloud/alidns": (lambda: bool(os.environ.get("ALIDNS_TEST_ZONE") and os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID")),
+                     "needs ALIDNS_TEST_ZONE and Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)"),
 }
 
 

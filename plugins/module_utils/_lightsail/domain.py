@@ -152,6 +152,9 @@ class Domain(LightsailResource):
         if entries_param is None:
             return [], [], []
         desired = self._desired
+        if self.params.get("entries_state") == "absent":
+            desired_keys = {entry_key(e, self.name) for e in desired}
+            return [e for e in current_entries if entry_key(e, self.name) in desired_keys and not is_managed(e, self.name)], [], []
         current_by_key = {}
         for entry in current_entries:
             current_by_key.setdefault(entry_key(entry, self.name), entry)
@@ -188,6 +191,8 @@ class Domain(LightsailResource):
         return actions
 
     def plan_create(self):
+        if self.params.get("entries_state") == "absent":
+            return []  # removing records from a zone that does not exist: nothing to do, and no zone to create
         request = {"domainName": self.name}
         if self.params.get("tags"):
             request["tags"] = dict_to_tags(self.params["tags"])
@@ -207,7 +212,7 @@ class Domain(LightsailResource):
         return [Action("delete domain %s" % self.name, lambda: self.client.call("delete_domain", domainName=self.name))]
 
     def predict(self, current):
-        if self.state == "absent":
+        if self.state == "absent" or (current is None and self.params.get("entries_state") == "absent"):
             return {}
         params = self.params
         if current is None:
