@@ -91,7 +91,14 @@ options:
         older than the live one) or V(current) (the live release; rewrites files changed by a failed publish).
     type: str
     default: previous
+  inputs:
+    description:
+      - What the app was published with (the role's variables, as JSON text). After a successful O(operation=record) the ledger keeps an
+        HMAC of them (keyed by the app's ledger key, never a plain hash) with the live release number, so
+        M(opsforge.infra.panel_apps) can tell that a publish would change nothing. Never logged.
+    type: str
 seealso:
+  - module: opsforge.infra.panel_apps
   - module: opsforge.infra.panel_status_info
 """
 
@@ -183,6 +190,8 @@ def run_operation(module, ledger):
                                                   certificate=cert, keep=params["keep"], check_mode=module.check_mode,
                                                   secret_files=params["secret_files"], contents=params["contents"])
         current = manifest["release"] if (module.check_mode and changed and params["result"] == "success") else ledger.current()
+        if params["inputs"] is not None and params["result"] == "success" and not module.check_mode and current is not None:
+            ledger.remember_inputs(params["inputs"], current)
         return dict(changed=changed, release=normalize_manifest(manifest), current=current, pruned=pruned)
     if operation == "rollback":
         changed, manifest, changed_files = ledger.rollback(params["to"], who=params["who"], check_mode=module.check_mode)
@@ -211,6 +220,7 @@ def main():
             certificate_path=dict(type="path"),
             keep=dict(type="int", default=5),
             to=dict(type="str", default="previous"),
+            inputs=dict(type="str", no_log=True),
         ),
         supports_check_mode=True,
     )
