@@ -1,7 +1,7 @@
 # Copyright (c) opsforge.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Wall time of a no-op re-run of the panel demo publish versus the way users write it today.
+"""Wall time of a no-op re-run of the panel demo publish versus the way users write it today, and of 20 apps versus one.
 
 - opsforge: ``playbooks/publish.yml`` with the demo's variables (app_release: verified unit, ``nginx -t``-tested
   site, ACME certificate renewed only when due, end-to-end HTTPS probe, release ledger). ``playbooks/demo_panel.yml``
@@ -11,10 +11,15 @@
   no staging, no validation before going live, no ledger, no probe. It publishes its own app (port 19090, HTTPS 19445)
   so the two never fight over files.
 
-Both are converged first (not timed), then re-run alternately ``--runs`` times; the median wall time of each, their
-ratio, and the tasks run/changed of the last run are printed. Needs the lab (``make lab-up``).
+- many: ``playbooks/publish.yml`` with ``app_release_apps`` listing 20 apps like the demo's (each its own name, port
+  19300-19319, config file and Pebble certificate), published in one pass.
 
-Run: ``.venv/bin/python benchmarks/panel_noop.py [--runs 3] [--keep]`` (the baseline app is removed afterwards unless ``--keep``).
+All are converged first (not timed), then re-run alternately ``--runs`` times; the median wall time of each, the two
+ratios side by side (1 app / baseline, goal <= 0.7; 20 apps / 1 app, goal <= 3) and the tasks run/changed of the last run
+are printed. Every timed run must report changed=0 (the script stops otherwise). Needs the lab (``make lab-up``).
+
+Run: ``.venv/bin/python benchmarks/panel_noop.py [--runs 3] [--keep]`` (the baseline app and the 20 apps are removed
+afterwards unless ``--keep``; a kept set is converged again in seconds).
 """
 
 from __future__ import annotations
@@ -170,6 +175,42 @@ CLEANUP = r"""
         daemon_reload: true
 """
 
+CLEANUP_MANY = r"""
+- name: Remove the 20 benchmark apps
+  hosts: panel_host
+  gather_facts: false
+  tasks:
+    - name: Stop them
+      ansible.builtin.systemd_service:
+        name: "{{ item }}.service"
+        state: stopped
+        enabled: false
+      loop: "{{ apps }}"
+      failed_when: false
+    - name: Remove their files, ledgers and certificates
+      ansible.builtin.shell:
+        cmd: >-
+          rm -rf /etc/systemd/system/{{ item }}.service /etc/nginx/conf.d/{{ item }}.conf /etc/nginx/opsforge/upstreams/{{ item }}.conf
+          /etc/opsforge/apps/{{ item }} /var/lib/opsforge/releases/{{ item }} /etc/nginx/certs/{{ item }}.panel.lab.test.*
+          /var/lib/opsforge/acme/certificates/{{ item }}.panel.lab.test.json
+      loop: "{{ apps }}"
+      changed_when: true
+    - name: Drop their names from the registry
+      ansible.builtin.shell:
+        cmd: >-
+          python3 -c "import json,sys; p='/var/lib/opsforge/panel/claims.json'; d=json.load(open(p)); a=set(sys.argv[1:]);
+          d={k: {n: o for n, o in v.items() if o not in a} for k, v in d.items()}; json.dump(d, open(p, 'w'), indent=2)"
+          {{ apps | join(' ') }}
+      changed_when: true
+    - name: Reload
+      ansible.builtin.systemd_service:
+        name: nginx
+        state: reloaded
+        daemon_reload: true
+"""
+
+MANY = 20
+
 UNIT = """[Unit]
 Description=baseline
 [Service]
@@ -219,6 +260,23 @@ def demo_vars(lab):
     )
 
 
+def many_vars(lab):
+    """20 apps like the demo's, each with its own name, port, content and certificate, in one app_release_apps pass."""
+    out = demo_vars(lab)
+    for key in ("app_release_name", "app_release_port", "app_release_exec_start", "app_release_config_files", "app_release_domains"):
+        del out[key]
+    out["app_release_apps"] = [
+        dict(name=name, port=port, domains=["%s.panel.lab.test" % name],
+             exec_start="/usr/bin/python3 -m http.server %d --bind 127.0.0.1 --directory /etc/opsforge/apps/%s/www" % (port, name),
+             config_files=[dict(dest="www/index.html", content="opsforge panel bench %s, version=1\n" % name)])
+        for name, port in many_apps()]
+    return out
+
+
+def many_apps():
+    return [("bench%02d" % (i + 1), 19300 + i) for i in range(MANY)]
+
+
 def tasks(run):
     ok = sum(v.get("ok", 0) for v in run.stats.values())
     return ok, run.changed()
@@ -250,21 +308,32 @@ def main():
     print("converging both (not timed)...", flush=True)
     timed(demo, {})
     timed(BASELINE, extra)
-    times = dict(opsforge=[], baseline=[])
+    start = time.perf_counter()
+    timed(publish, many_vars(lab))
+    print("  (20 apps converged in %.0f s)" % (time.perf_counter() - start), flush=True)
+    books = (("opsforge", (publish, demo_vars(lab))), ("baseline", (BASELINE, extra)), ("many", (publish, many_vars(lab))))
+    times = {name: [] for name, _book in books}
     last = {}
     for _run in range(args.runs):
-        for name, (book, ev) in (("opsforge", (publish, demo_vars(lab))), ("baseline", (BASELINE, extra))):
+        for name, (book, ev) in books:
             elapsed, run = timed(book, ev)
+            if run.changed() != 0:
+                raise SystemExit("%s: the no-op re-run changed %d tasks:\n%s" % (name, run.changed(), run.explain()))
             times[name].append(elapsed)
             last[name] = run
-    print("no-op re-run, median of %d (panel_host via community.docker.docker):" % args.runs)
-    for name in ("opsforge", "baseline"):
+    print("no-op re-run, median of %d (panel_host via community.docker.docker), load average %s:"
+          % (args.runs, " ".join("%.2f" % x for x in os.getloadavg())))
+    labels = dict(opsforge="1 app", baseline="baseline", many="%d apps" % MANY)
+    for name, _book in books:
         ok, changed = tasks(last[name])
-        print("  %-9s %6.2f s   tasks run (ok) %3d   changed %d" % (name, statistics.median(times[name]), ok, changed))
-    ratio = statistics.median(times["opsforge"]) / statistics.median(times["baseline"])
-    print("  ratio opsforge/baseline: %.2f" % ratio)
+        print("  %-9s %6.2f s   tasks run (ok) %3d   changed %d   (runs: %s)" % (
+            labels[name], statistics.median(times[name]), ok, changed, " ".join("%.2f" % t for t in times[name])))
+    one = statistics.median(times["opsforge"])
+    print("  ratio 1 app / baseline: %.2f (goal <= 0.7)   ratio %d apps / 1 app: %.2f (goal <= 3)"
+          % (one / statistics.median(times["baseline"]), MANY, statistics.median(times["many"]) / one))
     if not args.keep:
         timed(CLEANUP, {})
+        timed(CLEANUP_MANY, dict(apps=[name for name, _port in many_apps()]))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,14 @@ options:
         older than the live one) or V(current) (the live release; rewrites files changed by a failed publish).
     type: str
     default: previous
+  inputs:
+    description:
+      - What the app was published with (the role's variables, as JSON text). After a successful O(operation=record) the ledger keeps an
+        HMAC of them (keyed by the app's ledger key, never a plain hash) with the live release number, so
+        M(opsforge.infra.panel_apps) can tell that a publish would change nothing. Never logged.
+    type: str
 seealso:
+  - module: opsforge.infra.panel_apps
   - module: opsforge.infra.panel_status_info
 """
 

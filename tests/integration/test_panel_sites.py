@@ -283,6 +283,56 @@ def test_when_only_nginx_fails_the_app_keeps_running_and_the_rejected_site_is_ke
     assert "bogus_directive" in kept, "the failed attempt keeps the restored site, not the rejected one"
 
 
+# ------------------------------------------------------------------------------------------------ many sites, one pass
+def many_vars(acme, contents, **per_app):
+    """app_release_apps for the three apps (HTTPS each, own name and certificate); ``per_app[app]`` adds keys to one app."""
+    common = app_vars(acme, "sites-alpha", tls=True)
+    for key in ("app_release_name", "app_release_port", "app_release_exec_start", "app_release_config_files", "app_release_domains"):
+        del common[key]
+    common["app_release_apps"] = [
+        dict(dict(name=app, port=port, domains=[domain(app)], config_files=[dict(dest="www/index.html", content=contents[app])],
+                  exec_start="/usr/bin/python3 -m http.server %d --bind 127.0.0.1 --directory /etc/opsforge/apps/%s/www" % (port, app)),
+             **per_app.get(app, {}))
+        for app, port in APPS.items()]
+    return common
+
+
+def served_cert(lab, name):
+    """SHA-256 fingerprint of the certificate nginx serves for ``name`` (after curl verified it against Pebble's root)."""
+    out = subprocess.run("openssl s_client -connect 127.0.0.1:%d -servername %s </dev/null 2>/dev/null | openssl x509 -noout "
+                         "-fingerprint -sha256 -ext subjectAltName" % (HTTPS_PORT, name), shell=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def test_many_sites_converge_in_one_pass_and_a_broken_site_fails_alone(lab, acme, alpha):
+    contents = {app: "%s many 1\n" % app for app in APPS}
+    run = ok(run_playbook(publish_play(), extra_vars=many_vars(acme, contents)))
+    certs = {}
+    for app in APPS:
+        assert contents[app] in https_body(lab, domain(app)), app
+        certs[app] = served_cert(lab, domain(app))
+        assert "DNS:%s" % domain(app) in certs[app] and certs[app].count("DNS:") == 1, certs[app]
+    assert len(set(certs.values())) == len(APPS), "two apps share a certificate"
+    # unchanged: changed=0, and no app went through its own publish flow
+    run = ok(run_playbook(publish_play(), extra_vars=many_vars(acme, contents)))
+    assert run.changed("panel_host") == 0, run.explain()
+    assert not _results(run, "Record the release"), "an unchanged app was published again"
+    # one app's site is broken, another app changes: the broken one is refused and restored, the others serve
+    site = "/etc/nginx/conf.d/sites-gamma.conf"
+    site_before = host("sha256sum", site, check=True).stdout
+    contents["sites-beta"] = "sites-beta many 2\n"
+    run = run_playbook(publish_play(), extra_vars=many_vars(
+        acme, contents, **{"sites-gamma": dict(nginx_extra_directives=["bogus_directive on"])}))
+    assert run.rc != 0
+    msg = run.failed_messages()
+    assert "sites-gamma" in msg and "bogus_directive" in msg, msg
+    final = _results(run, "Fail with the apps that failed")
+    assert final and "sites-gamma" in final[0]["msg"] and "sites-beta" not in final[0]["msg"], msg
+    assert host("sha256sum", site).stdout == site_before
+    for app in APPS:
+        assert contents[app] in https_body(lab, domain(app)), app
+
+
 def test_removing_the_owner_removes_its_certificate(acme):
     """The other apps are removed by the module's clean-up; sites-alpha through the remove flow."""
     ok(run_playbook(publish_play(), extra_vars=app_vars(acme, "sites-alpha", tls=True, app_release_action="remove")))

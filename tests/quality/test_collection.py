@@ -31,6 +31,7 @@ GROUP_RULES = [
     ("deploy_", "deploy"),
     ("release_ledger", "panel"),
     ("panel_status_info", "panel"),
+    ("panel_apps", "panel"),
 ]
 # A group's members must share the options set through it (tests/quality/test_action_groups.py).
 UNGROUPED = {

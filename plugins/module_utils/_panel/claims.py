@@ -119,6 +119,41 @@ class Claims:
                 self._write(new)
         return changed, dict(names=wanted, certificate=certificate)
 
+    def claim_many(self, specs, check_mode=False):
+        """Claim for several apps at once, all or nothing: ``specs`` is a list of ``dict(app, names, certificate)``.
+
+        A clash with another app on the host, or between two apps of ``specs``, raises PanelError naming the owner before
+        anything is written. Returns whether the registry changed.
+        """
+        with self._locked():
+            view = self.view()
+            mine = {s["app"] for s in specs}
+            wanted, certs, clashes = {}, {}, []
+            for spec in specs:
+                app = spec["app"]
+                items = [(wanted, view["names"], n, "%s") for n in sorted({n.lower() for n in spec["names"]})]
+                if spec.get("certificate"):
+                    items.append((certs, view["certificates"], spec["certificate"], "certificate %s"))
+                for taken, owners, key, what in items:
+                    first = taken.setdefault(key, app)
+                    if first != app:
+                        clashes.append((what + " (listed by app %s and app %s)") % (key, first, app))
+                    elif owners.get(key, app) != app:
+                        clashes.append((what + " (owned by app %s)") % (key, owners[key]))
+            if clashes:
+                raise PanelError("cannot claim %s: each name and certificate has one owner on this host. Remove it from the other "
+                                 "app first, or choose other names. Nothing was changed." % "; ".join(clashes),
+                                 details=dict(conflicts=clashes))
+            reg = self.registry()
+            new = dict(names={n: a for n, a in reg["names"].items() if a not in mine},
+                       certificates={c: a for c, a in reg["certificates"].items() if a not in mine})
+            new["names"].update(wanted)
+            new["certificates"].update(certs)
+            changed = new != reg
+            if changed and not check_mode:
+                self._write(new)
+        return changed
+
     def release(self, app, certificate=None, check_mode=False):
         """Drop ``app``'s claims. Returns ``(changed, remove_certificate, reason)``.
 

@@ -122,6 +122,35 @@ class Ledger:
             panel_files.write_atomic(path, key, 0o600)
         return key
 
+    def inputs_fingerprint(self, inputs, create_key=False):
+        """HMAC-SHA256 (key of this app's ledger) of ``inputs`` as canonical JSON: never a plain hash of what may hold secrets.
+
+        ``None`` when the ledger has no key yet and ``create_key`` is false.
+        """
+        key = self._secret_key(create_key)
+        if key is None:
+            return None
+        if isinstance(inputs, str):  # JSON text (how modules get it, so no_log masks one string, not every value in it)
+            try:
+                inputs = json.loads(inputs)
+            except ValueError:
+                pass
+        text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+        return "hmac-sha256:" + hmac.new(key, text, hashlib.sha256).hexdigest()
+
+    def remember_inputs(self, inputs, release):
+        """Note that the live ``release`` came from ``inputs`` (a cache read by panel_apps to skip unchanged apps)."""
+        record = dict(release=release, fingerprint=self.inputs_fingerprint(inputs, create_key=True))
+        panel_files.write_atomic(os.path.join(self.base, "inputs.json"), (json.dumps(record) + "\n").encode(), 0o600)
+
+    def remembered_inputs(self):
+        """``dict(release, fingerprint)`` written by remember_inputs, or ``None``."""
+        data = panel_files.read_bytes(os.path.join(self.base, "inputs.json"))
+        try:
+            return json.loads(data) if data else None
+        except ValueError:
+            return None
+
     def capture(self, paths, secret_files=(), create_key=True, contents=None):
         """Read the files now on disk: list of (entry, bytes-or-None). Secret files carry no copy and no plain hash.
 

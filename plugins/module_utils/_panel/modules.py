@@ -134,6 +134,7 @@ LEDGER_SPEC = ArgumentSpec(dict(
     certificate_path=dict(type="path"),
     keep=dict(type="int", default=5),
     to=dict(type="str", default="previous"),
+    inputs=dict(type="str", no_log=True),
 ))
 
 
@@ -163,6 +164,8 @@ def _record(params, host, ledger):
                                               certificate=cert, keep=params["keep"], check_mode=host.check_mode,
                                               secret_files=params["secret_files"], contents=params["contents"])
     current = manifest["release"] if (host.check_mode and changed and params["result"] == "success") else ledger.current()
+    if params["inputs"] is not None and params["result"] == "success" and not host.check_mode and current is not None:
+        ledger.remember_inputs(params["inputs"], current)
     return dict(changed=changed, release=normalize_manifest(manifest), current=current, pruned=pruned)
 
 
