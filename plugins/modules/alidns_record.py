@@ -118,13 +118,11 @@ record:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import alidns
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, TEA_OPENAPI, credentials, require_libs
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, TEA_OPENAPI, credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import fail_from_error
+from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
 def main():
@@ -137,14 +135,15 @@ def main():
         endpoint=dict(type="str", default=alidns.ENDPOINT),
     ))
     spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = AnsibleModule(supports_check_mode=True, **spec.module_kwargs())
-    require_libs(module, TEA_OPENAPI, alidns.TEA_CLIENT)
+    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
+    module.require(TEA_OPENAPI)
+    module.require(alidns.TEA_CLIENT)
     try:
         creds = credentials(dict(module.params, region=module.params.get("region") or "cn-hangzhou"))
         result = alidns.run_record(alidns.Alidns(creds, module.params["endpoint"]), module.params, module.check_mode)
     except AliyunError as exc:
-        fail_from_error(module, exc)
-    module.exit_json(**result)
+        module.fail_error(exc)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -86,11 +86,6 @@ def credentials(params, profile_path=None):
     return Credentials(access_key, secret_key, token, region)
 
 
-def require_libs(module, *libs):
-    for lib in libs:
-        lib.require(module)
-
-
 def openapi_config(creds, endpoint):
     return TEA_OPENAPI.Config(
         access_key_id=creds.access_key, access_key_secret=creds.secret_key, security_token=creds.security_token,
