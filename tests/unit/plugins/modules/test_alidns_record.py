@@ -22,8 +22,10 @@ import pytest
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.alidns import relative_name
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.modules import alidns_record
 from ansible_collections.opsforge.infra.tests.unit.roles.acme_providers import provider_calls
 from ansible_collections.opsforge.infra.tests.unit.roles.acme_providers import run_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import run_module as run_in_process
 
 API = json.load(open(os.path.join(os.path.dirname(__file__), "data", "alidns_2015-01-09.json")))
 AK, SECRET = "LTAI-test-key", "alidns-secret-never-logged"
@@ -202,3 +204,10 @@ def test_the_role_provider_adds_and_removes_each_value(alidns):
             result = run_module(fqcn, args)
             assert result["changed"] and not result.get("failed"), result
         assert alidns.values() == want
+
+
+def test_a_misspelled_option_is_refused_before_any_request(alidns, capsys):
+    result = run_in_process(capsys, alidns_record, domain="example.com", record=NAME, value="v", access_key=AK, secret_key=SECRET,
+                            endpoint=alidns.endpoint, tll=600)
+    assert result["failed"] is True and "tll" in result["msg"]
+    assert alidns.actions == []

@@ -16,6 +16,8 @@ from ansible_collections.opsforge.infra.plugins.module_utils._panel import apps 
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.claims import Claims
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.ledger import Ledger
+from ansible_collections.opsforge.infra.plugins.modules import panel_apps as panel_apps_module
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import run_module
 
 SHOW = "Id={unit}\nActiveState={active}\nUnitFileState={enabled}\n"
 
@@ -185,3 +187,15 @@ def test_unit_states_reads_every_unit_in_one_call():
     assert len(calls) == 1
     assert states["a.service"] == dict(active_state="active", unit_file_state="enabled")
     assert states["b.service"]["active_state"] == "inactive"
+
+
+def test_the_module_refuses_a_misspelled_suboption_then_reports_a_new_app_pending(tmp_path, capsys):
+    (tmp_path / "conf.d").mkdir()
+    where = dict(root=str(tmp_path / "releases"), lock_dir=str(tmp_path / "locks"), registry=str(tmp_path / "claims.json"),
+                 conf_dir=str(tmp_path / "conf.d"))
+    result = run_module(capsys, panel_apps_module, apps=[dict(app="alpha", sever_names=["a.example.com"])], **where)
+    assert result["failed"] is True and "sever_names" in result["msg"]
+    result = run_module(capsys, panel_apps_module, apps=[dict(app="alpha", server_names=["a.example.com"])], **where)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False and result["pending"] == ["alpha"]
+    assert not (tmp_path / "claims.json").exists()
