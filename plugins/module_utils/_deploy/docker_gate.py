@@ -37,8 +37,8 @@ class ContainerGate:
                 self.tracker.log("--- %s logs ---\n%s" % (container.name, logs))
                 restarts = container.attrs.get("RestartCount", 0)
                 raise DeployError("container %s (%s) crashed: exited with code %s%s: %s"
-                                 % (container.name, label, state.get("ExitCode"),
-                                    " and Docker restarted it %d time(s)" % restarts if restarts else "", logs.strip()[-300:]))
+                                  % (container.name, label, state.get("ExitCode"),
+                                     " and Docker restarted it %d time(s)" % restarts if restarts else "", logs.strip()[-300:]))
             health = (state.get("Health") or {}).get("Status")
             if use_healthcheck:
                 if health == "healthy":
@@ -53,8 +53,8 @@ class ContainerGate:
                     return "running"
             if time.time() >= deadline:
                 raise DeployError("container %s (%s) did not become %s within %ss"
-                                 % (container.name, label, "healthy" if use_healthcheck else "running",
-                                    self.params.get("start_timeout")), status=st.TIMEOUT)
+                                  % (container.name, label, "healthy" if use_healthcheck else "running",
+                                     self.params.get("start_timeout")), status=st.TIMEOUT)
             self.sleep(0.5)
 
     def container_problem(self, container):

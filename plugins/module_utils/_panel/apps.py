@@ -213,7 +213,7 @@ def run_apps(module):
                 module.warn("app %s is being published by %s; a real run would wait for it" % (app, owner))
         else:
             tokens, took_over = acquire_locks(params["lock_dir"], [s["app"] for s in specs], params["owner"],
-                                                         params["wait"], params["stale_after"])
+                                              params["wait"], params["stale_after"])
         try:
             changed = claims.claim_many([dict(app=s["app"], names=s["server_names"], certificate=s["certificate"]) for s in specs],
                                         check_mode=module.check_mode)

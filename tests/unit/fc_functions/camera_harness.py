@@ -188,4 +188,3 @@ def oss_v1_url_signature_ok(url, key, secret, token, bucket=BUCKET, method="GET"
     to_sign = "%s\n\n\n%s\n/%s/%s?security-token=%s" % (method, query["Expires"][0], bucket, key, token)
     expected = base64.b64encode(hmac.new(secret.encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
     return query.get("Signature") == [expected]
-

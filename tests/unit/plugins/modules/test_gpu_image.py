@@ -116,7 +116,9 @@ def test_module_check_mode_then_create_then_idempotent(monkeypatch, capsys):
     result = run_module(capsys, gpu_image, **args)
     assert result["changed"] is True and result["image"]["default"] == "1.0" and api.writes
     assert run_module(capsys, gpu_image, **args)["changed"] is False
-    result = run_module(capsys, gpu_image, **dict(args, versions=["9.9"]))
+    unknown_tag = dict(args)
+    unknown_tag["versions"] = ["9.9"]
+    result = run_module(capsys, gpu_image, **unknown_tag)
     assert result["failed"] is True and "tag 9.9 of registry.example.com/opsforge/testapp does not exist" in result["msg"]
     result = run_module(capsys, gpu_image, **dict(args, registry_timeout="soon"))
     assert result["failed"] is True and "registry_timeout" in result["msg"]

@@ -150,7 +150,7 @@ def test_claim_many_never_gives_a_name_two_owners(tmp_path_factory, batch):
     tmp = tmp_path_factory.mktemp("claims")
     claims = Claims(str(tmp / "claims.json"), str(tmp))
     claims.claim("other", ["n4"])
-    specs = [dict(app=app, names=sorted(names)) for app, names in {a: n for a, n in batch}.items()]
+    specs = [dict(app=app, names=sorted(names)) for app, names in dict(batch).items()]
     try:
         claims.claim_many(specs)
     except PanelError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.opsforge.infra.plugins.modules import panel_certificate_info
-from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.panel.test_panel_certificate_state import host  # noqa: F401  (fixture)
+from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.panel.test_panel_certificate_state import host  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import run_module
 
 

@@ -53,7 +53,9 @@ def test_module_check_mode_then_create_then_idempotent(client, capsys):
     assert result["changed"] is True and client.policies == {} and client.writes == []
     result = run_module(capsys, ram_policy, **args)
     assert result["changed"] is True and result["policy"]["default_version"] == "v1"
-    assert run_module(capsys, ram_policy, **dict(args, policy_document=json.dumps(POLICY)))["changed"] is False
+    as_json = dict(args)
+    as_json["policy_document"] = json.dumps(POLICY)
+    assert run_module(capsys, ram_policy, **as_json)["changed"] is False
     assert "hush-hush" not in json.dumps(result)
 
 

@@ -155,6 +155,7 @@ def test_fail_returns_message_and_details_without_traceback(error):
 
 
 def test_fail_keeps_the_sdk_cause_only_for_verbose_output():
+    error = None
     try:
         raise ValueError("socket closed")
     except ValueError as exc:

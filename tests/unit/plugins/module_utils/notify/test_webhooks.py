@@ -20,6 +20,7 @@ from webhook_server import SECRET, TOKEN
 import webhook_server
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 
+
 @pytest.fixture
 def hook():
     yield from webhook_server.serve()
@@ -129,5 +130,3 @@ def test_bad_input_fails_before_sending(kind, url, secret, message, error):
         raise AssertionError("nothing may be sent")
     with pytest.raises(K8sError, match=error):
         notify.send(kind, url, message, secret=secret, opener=opener)
-
-
