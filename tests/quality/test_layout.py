@@ -9,7 +9,10 @@
 - ``_k8s/`` holds Kubernetes API code only: host-side GPU code (NVML, ``nvidia-smi``), webhooks
   and the metering ledger with its invoices live in ``_gpu_host/``, ``_notify/`` and
   ``_metering/``; each such package has one error type derived from the common one;
-- ``docs/developing.md`` names every module_utils package, so the layout table is the map.
+- ``docs/developing.md`` names every module_utils package, so the layout table is the map;
+- every module's ``main()`` is the skeleton: at most three plain statements (build the module,
+  optionally check a library, make the one call), no ``try``, ``if`` or loop; a module file defines
+  no helper function but ``argument_spec()``: the logic lives in its family's module_utils.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ PLUGINS = os.path.join(ROOT, "plugins")
 MODULE_UTILS = os.path.join(PLUGINS, "module_utils")
 MAX_FILE_LINES = 450
 MAX_FUNCTION_LINES = 60
+MAX_MAIN_STATEMENTS = 3
+MODULES = os.path.join(PLUGINS, "modules")
 
 # What does not belong in _k8s/, by concern: where it lives instead, the imports that give it
 # away, and the module names it went by.
@@ -127,3 +132,44 @@ def test_developing_md_names_every_module_utils_package():
                       if name.startswith("_") and os.path.isfile(os.path.join(MODULE_UTILS, name, "__init__.py")))
     missing = [name for name in packages if not re.search(r"`(plugins/module_utils/)?%s/`" % re.escape(name), text)]
     assert not missing, "docs/developing.md's layout table does not name %s" % ", ".join(missing)
+
+
+def main_problems(path):
+    """What keeps ``path``'s ``main()`` from being the skeleton, as a list of strings."""
+    problems = []
+    functions = [node for node in parse(path).body if isinstance(node, ast.FunctionDef)]
+    for node in functions:
+        if node.name not in ("main", "argument_spec"):
+            problems.append("defines %s(): move it to the family's module_utils" % node.name)
+    mains = [node for node in functions if node.name == "main"]
+    if not mains:
+        return problems + ["has no main()"]
+    body = mains[0].body
+    if len(body) > MAX_MAIN_STATEMENTS:
+        problems.append("main() has %d statements (at most %d)" % (len(body), MAX_MAIN_STATEMENTS))
+    for statement in body:
+        if not isinstance(statement, (ast.Assign, ast.Expr)):
+            problems.append("main() line %d is a %s: the module's one call does that" % (
+                statement.lineno, type(statement).__name__))
+    return problems
+
+
+def test_every_module_main_is_the_skeleton():
+    """Argument spec -> module -> (library check) -> one call -> exit; nothing else in the module file."""
+    found = []
+    for path in python_files(MODULES):
+        if os.path.basename(path) == "__init__.py":
+            continue
+        found.extend("%s %s" % (rel(path), problem) for problem in main_problems(path))
+    assert not found, "\n".join(found)
+
+
+def test_the_skeleton_rule_catches_a_long_main(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def helper():\n    pass\n\n\ndef main():\n    module = M()\n"
+                      "    try:\n        module.run(call)\n    except E:\n        pass\n"
+                      "    for w in ():\n        module.warn(w)\n    a = 1\n    module.exit_json()\n")
+    problems = main_problems(str(module))
+    assert any("defines helper()" in p for p in problems)
+    assert any("5 statements" in p for p in problems)
+    assert any("Try" in p for p in problems) and any("For" in p for p in problems)
