@@ -12,34 +12,17 @@ from __future__ import annotations
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container import describe_service
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container import normalize_service
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import parse_time
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import jsonable
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.logs import log_window
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.logs import read_log_events
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import normalize_resource
 
 
 def container_log(client, service, container, start_time=None, end_time=None, filter_pattern=None, max_events=1000, now=None):
-    import datetime  # pylint: disable=import-outside-toplevel
-
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    params = dict(serviceName=service, containerName=container)
-    if start_time:
-        params["startTime"] = parse_time(start_time, now)
-    if end_time:
-        params["endTime"] = parse_time(end_time, now)
+    """At most ``max_events`` log events of one container of ``service`` (GetContainerLog, page after page)."""
+    params = dict(serviceName=service, containerName=container, **log_window(start_time, end_time, now))
     if filter_pattern:
         params["filterPattern"] = filter_pattern
-    events = []
-    token = None
-    while len(events) < max_events:
-        page = dict(params)
-        if token:
-            page["pageToken"] = token
-        response = client.call("GetContainerLog", **page)
-        events.extend(response.get("logEvents") or [])
-        token = response.get("nextPageToken")
-        if not token:
-            break
-    return jsonable([{"created_at": e.get("createdAt"), "message": e.get("message")} for e in events[:max_events]])
+    return read_log_events(client, "GetContainerLog", params, "logEvents", "nextPageToken", max_events)
 
 
 def container_service_info(client, name=None, deployments=False, images=False, logs=None, powers=False):

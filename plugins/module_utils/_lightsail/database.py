@@ -14,10 +14,11 @@ import datetime
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import snake_dict
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import immutable_error
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import invalid
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.logs import log_window
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.logs import read_log_events
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import parse_time
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import Action
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import LightsailResource
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import jsonable
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.resource import normalize_resource
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import dict_to_tags
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.tags import ensure_tags
@@ -411,23 +412,9 @@ def database_info(client, name=None, log_streams=False, log_events=None, events_
 
 
 def _log_events(client, name, spec):
-    now = _now()
-    params = dict(relationalDatabaseName=name, logStreamName=spec["stream"], startFromHead=bool(spec.get("start_from_head")))
-    if spec.get("start_time"):
-        params["startTime"] = parse_time(spec["start_time"], now)
-    if spec.get("end_time"):
-        params["endTime"] = parse_time(spec["end_time"], now)
-    limit = spec.get("max_events") or 1000
-    events = []
-    token = None
-    while len(events) < limit:
-        page = dict(params)
-        if token:
-            page["pageToken"] = token
-        response = client.call("GetRelationalDatabaseLogEvents", **page)
-        batch = response.get("resourceLogEvents") or []
-        events.extend(batch)
-        token = response.get("nextForwardToken") if params["startFromHead"] else response.get("nextBackwardToken")
-        if not batch or not token or token == page.get("pageToken"):
-            break
-    return jsonable([{"created_at": e.get("createdAt"), "message": e.get("message")} for e in events[:limit]])
+    """At most ``max_events`` events of one log stream of database ``name``, newest first unless ``start_from_head``."""
+    head = bool(spec.get("start_from_head"))
+    params = dict(relationalDatabaseName=name, logStreamName=spec["stream"], startFromHead=head,
+                  **log_window(spec.get("start_time"), spec.get("end_time"), _now()))
+    return read_log_events(client, "GetRelationalDatabaseLogEvents", params, "resourceLogEvents",
+                           "nextForwardToken" if head else "nextBackwardToken", spec.get("max_events") or 1000, endless_tokens=True)
