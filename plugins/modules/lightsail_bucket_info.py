@@ -58,7 +58,6 @@ bundles:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.bucket import bucket_info
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -68,12 +67,8 @@ def main():
         include_access_keys=dict(type="bool", default=False),
         include_bundles=dict(type="bool", default=False),
     ))
-    try:
-        result = bucket_info(module.lightsail(), module.params["name"], module.params["include_access_keys"],
-                             module.params["include_bundles"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, lambda: bucket_info(module.lightsail(), module.params["name"], module.params["include_access_keys"],
+                                              module.params["include_bundles"]))
 
 
 if __name__ == "__main__":

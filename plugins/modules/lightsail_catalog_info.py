@@ -77,7 +77,6 @@ regions:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.catalog import CATALOG_PARTS  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.catalog import catalog_info  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -87,11 +86,8 @@ def main():
         include_inactive=dict(type="bool", default=False),
         platform=dict(type="str", choices=["LINUX_UNIX", "WINDOWS"]),
     ))
-    try:
-        result = catalog_info(module.lightsail(), module.params["gather"], module.params["include_inactive"], module.params.get("platform"))
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, lambda: catalog_info(module.lightsail(), module.params["gather"], module.params["include_inactive"],
+                                               module.params.get("platform")))
 
 
 if __name__ == "__main__":

@@ -106,7 +106,6 @@ api_metadata:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.container_info import container_service_info
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -125,11 +124,8 @@ def main():
         powers=dict(type="bool", default=False),
     ))
     p = module.params
-    try:
-        result = container_service_info(module.lightsail(), p["name"], p["deployments"], p["images"], p["logs"], p["powers"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, lambda: container_service_info(module.lightsail(), p["name"], p["deployments"], p["images"], p["logs"],
+                                                         p["powers"]))
 
 
 if __name__ == "__main__":

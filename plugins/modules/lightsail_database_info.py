@@ -116,7 +116,6 @@ bundles:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.database import database_info
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -136,12 +135,8 @@ def main():
         catalog=dict(type="bool", default=False),
     ))
     p = module.params
-    try:
-        result = database_info(module.lightsail(), p["name"], p["log_streams"], p["log_events"], p["events_minutes"], p["snapshots"],
-                               p["catalog"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, lambda: database_info(module.lightsail(), p["name"], p["log_streams"], p["log_events"], p["events_minutes"],
+                                                p["snapshots"], p["catalog"]))
 
 
 if __name__ == "__main__":

@@ -62,7 +62,6 @@ bundles:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import DISTRIBUTION_REGION
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import distribution_info
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -73,11 +72,8 @@ def main():
         include_bundles=dict(type="bool", default=False),
     ))
     p = module.params
-    try:
-        result = distribution_info(module.lightsail(region=DISTRIBUTION_REGION), p["name"], p["include_cache_reset"], p["include_bundles"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, lambda: distribution_info(module.lightsail(region=DISTRIBUTION_REGION), p["name"], p["include_cache_reset"],
+                                                    p["include_bundles"]))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,6 @@ instances:
         - {date: "2026-01-02", status: Success, created_at: "2026-01-02T03:00:00+00:00", from_attached_disks: []}
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.instance import instance_info  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
@@ -105,12 +104,8 @@ def main():
         port_states=dict(type="bool", default=False),
         auto_snapshots=dict(type="bool", default=False),
     ))
-    try:
-        params = module.params
-        instances = instance_info(module.lightsail(), params.get("names"), params["port_states"], params["auto_snapshots"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(changed=False, instances=instances)
+    p = module.params
+    module.run_info("instances", lambda: instance_info(module.lightsail(), p.get("names"), p["port_states"], p["auto_snapshots"]))
 
 
 if __name__ == "__main__":

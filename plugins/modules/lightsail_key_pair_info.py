@@ -53,7 +53,6 @@ key_pairs:
       tags: {team: ops}
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.key_pair import key_pair_info  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
@@ -63,11 +62,7 @@ def main():
         names=dict(type="list", elements="str", aliases=["name"]),
         include_default=dict(type="bool", default=False),
     ))
-    try:
-        key_pairs = key_pair_info(module.lightsail(), module.params.get("names"), module.params["include_default"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(changed=False, key_pairs=key_pairs)
+    module.run_info("key_pairs", lambda: key_pair_info(module.lightsail(), module.params.get("names"), module.params["include_default"]))
 
 
 if __name__ == "__main__":

@@ -196,11 +196,9 @@ chart:
       type: int
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import DISTRIBUTION_REGION
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import METRIC_OPERATIONS
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import STATISTICS
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import metric_data
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.metric import metric_info
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
@@ -221,14 +219,7 @@ def main():
             title=dict(type="str"),
         )),
     ))
-    p = module.params
-    region = DISTRIBUTION_REGION if p["resource_type"] == "distribution" else None
-    try:
-        result = metric_data(module.lightsail(region=region), p["resource_type"], p["name"], p["metric_name"], p["period"],
-                             p["statistics"], p["unit"], p["start_time"], p["end_time"], chart=p["chart"], check_mode=module.check_mode)
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result, changed=False)
+    module.run_info(None, metric_info, module.lightsail, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

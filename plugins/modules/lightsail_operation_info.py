@@ -63,7 +63,6 @@ operations:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.catalog import operation_info  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -72,12 +71,8 @@ def main():
         argument_spec=dict(operation_id=dict(type="str"), resource_name=dict(type="str"), limit=dict(type="int", default=50)),
         mutually_exclusive=[["operation_id", "resource_name"]],
     )
-    params = module.params
-    try:
-        operations = operation_info(module.lightsail(), params.get("operation_id"), params.get("resource_name"), params["limit"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(changed=False, operations=operations)
+    p = module.params
+    module.run_info("operations", lambda: operation_info(module.lightsail(), p.get("operation_id"), p.get("resource_name"), p["limit"]))
 
 
 if __name__ == "__main__":

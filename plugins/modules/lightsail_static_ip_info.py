@@ -53,18 +53,13 @@ static_ips:
       attached_to: web-1
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.static_ip import static_ip_info  # noqa: E402
 
 
 def main():
     module = LightsailModule(argument_spec=dict(names=dict(type="list", elements="str", aliases=["name"])))
-    try:
-        static_ips = static_ip_info(module.lightsail(), module.params.get("names"))
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(changed=False, static_ips=static_ips)
+    module.run_info("static_ips", lambda: static_ip_info(module.lightsail(), module.params.get("names")))
 
 
 if __name__ == "__main__":

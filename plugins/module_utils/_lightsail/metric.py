@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import DISTRIBUTION_REGION
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 
 # resource type -> (operation, name parameter, whether the operation takes ``unit``)
@@ -128,3 +129,12 @@ def metric_data(client, resource_type, name, metric, period, statistics, unit, s
             facts["written"] = True
             result["chart"] = facts
     return result
+
+
+def metric_info(lightsail, params, check_mode=False):
+    """``lightsail_metric_info``'s read of :func:`metric_data`. ``lightsail(region=...)`` gives the client
+    (``LightsailModule.lightsail``): distribution metrics are read in us-east-1, the others in the task's region."""
+    region = DISTRIBUTION_REGION if params["resource_type"] == "distribution" else None
+    return metric_data(lightsail(region=region), params["resource_type"], params["name"], params["metric_name"], params["period"],
+                       params["statistics"], params["unit"], params["start_time"], params["end_time"], chart=params["chart"],
+                       check_mode=check_mode)

@@ -44,6 +44,19 @@ class LightsailModule(ModuleBase, AnsibleAWSModule):
             self._lightsail_clients[key] = LightsailClient(boto3_client, check_mode=self.check_mode, retry=default_retry())
         return self._lightsail_clients[key]
 
+    def run_info(self, key, call, *args, **kwargs):
+        """The one call of an ``_info`` module: ``call(*args, **kwargs)`` reads, and the task ends unchanged.
+
+        Its answer goes under ``key`` (``static_ips: [...]``); with ``key=None`` the answer is a dict of
+        result keys (``buckets``, ``bundles``, ...). A :class:`LightsailError` fails the task with its
+        message, as :meth:`run` does.
+        """
+        def read():
+            answer = call(*args, **kwargs)
+            return dict({key: answer} if key else answer, changed=False)
+
+        self.run(read)
+
 
 def spec(argument_spec=None, **constraints):
     """Shorthand for ``ArgumentSpec(argument_spec, **constraints)``."""
