@@ -218,10 +218,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    params = dict(module.params)
-    if params.get("auto_snapshot_time") and params.get("auto_snapshot") is None:
-        params["auto_snapshot"] = True
-    module.run(lambda: Disk(module.lightsail(), params).run())
+    module.run(lambda: Disk(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

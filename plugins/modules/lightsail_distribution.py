@@ -216,14 +216,8 @@ from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common i
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import DISTRIBUTION_REGION
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import Distribution
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.distribution import forwarding_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
-
-
-def _forward(list_key, option_type="str", choices=("none", "allow-list", "all")):
-    option = dict(type=option_type)
-    if option_type == "str":
-        option["choices"] = list(choices)
-    return dict(type="dict", options={"option": option, list_key: dict(type="list", elements="str")})
 
 
 def argument_spec():
@@ -247,9 +241,9 @@ def argument_spec():
             maximum_ttl=dict(type="int"),
             allowed_http_methods=dict(type="str"),
             cached_http_methods=dict(type="str"),
-            forwarded_cookies=_forward("cookies_allow_list"),
-            forwarded_headers=_forward("headers_allow_list"),
-            forwarded_query_strings=_forward("query_strings_allow_list", option_type="bool"),
+            forwarded_cookies=forwarding_spec("cookies_allow_list"),
+            forwarded_headers=forwarding_spec("headers_allow_list"),
+            forwarded_query_strings=forwarding_spec("query_strings_allow_list", option_type="bool"),
         )),
         bundle_id=dict(type="str"),
         ip_address_type=dict(type="str", choices=["dualstack", "ipv4", "ipv6"]),

@@ -99,6 +99,12 @@ class Disk(LightsailResource):
 
     result_key = "disk"
 
+    def __init__(self, client, params):
+        params = dict(params)
+        if params.get("auto_snapshot_time") and params.get("auto_snapshot") is None:
+            params["auto_snapshot"] = True  # a time asks for automatic snapshots
+        super().__init__(client, params)
+
     @property
     def name(self):
         return self.params["name"]

@@ -33,6 +33,14 @@ FORWARD_KEYS = {
 }
 
 
+def forwarding_spec(list_key, option_type="str", choices=("none", "allow-list", "all")):
+    """Argument spec of one forwarding setting (cookies, headers, query strings): ``option`` and its allow-list ``list_key``."""
+    option = dict(type=option_type)
+    if option_type == "str":
+        option["choices"] = list(choices)
+    return dict(type="dict", options={"option": option, list_key: dict(type="list", elements="str")})
+
+
 def api_origin(origin):
     return {ORIGIN_KEYS[k]: v for k, v in (origin or {}).items() if v is not None and k in ORIGIN_KEYS}
 
