@@ -79,24 +79,22 @@ diff:
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.account import auto_snapshots  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         resource_name=dict(type="str", required=True),
         delete_dates=dict(type="list", elements="str"),
         keep_last=dict(type="int"),
-    ), required_one_of=[["delete_dates", "keep_last"]])
-    module = LightsailModule(spec=spec.merge(WAIT_SPEC))
-    params = module.params
-    try:
-        result = auto_snapshots(module.lightsail(), params["resource_name"], params.get("delete_dates"), params.get("keep_last"),
-                                params["wait"], params["wait_timeout"])
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+    ), required_one_of=[["delete_dates", "keep_last"]]).merge(WAIT_SPEC)
+
+
+def main():
+    module = LightsailModule(spec=argument_spec())
+    p = module.params
+    module.run(lambda: auto_snapshots(module.lightsail(), p["resource_name"], p.get("delete_dates"), p.get("keep_last"), p["wait"],
+                                      p["wait_timeout"]))
 
 
 if __name__ == "__main__":

@@ -115,18 +115,15 @@ diff:
   type: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.certificate import GLOBAL_REGION
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.certificate import Certificate
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.certificate import certificate_region
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.certificate import manage_certificate
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import state_spec
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         name=dict(type="str", required=True),
         domain_name=dict(type="str"),
         subject_alternative_names=dict(type="list", elements="str"),
@@ -135,17 +132,11 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
     )).merge(state_spec("present", "absent")).merge(TAGS_SPEC)
-    module = LightsailModule(spec=spec)
-    region, warning = certificate_region(module.params["usage"], module.region)
-    if warning:
-        module.warn(warning)
-    try:
-        client = module.lightsail(region=region)
-        dns_client = module.lightsail(region=GLOBAL_REGION) if module.params["validation_domain"] else None
-        result = Certificate(client, module.params, dns_client=dns_client).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+
+
+def main():
+    module = LightsailModule(spec=argument_spec())
+    module.run(manage_certificate, module)
 
 
 if __name__ == "__main__":

@@ -165,9 +165,8 @@ actions:
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import DNS_REGION  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import ENTRY_TYPES  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import Domain  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.domain import manage_domain  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
@@ -190,10 +189,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    client = module.lightsail()
-    if client.region and client.region != DNS_REGION:
-        module.warn("Lightsail serves its DNS API in %s only; region is %s" % (DNS_REGION, client.region))
-    module.run(lambda: Domain(client, module.params).run())
+    module.run(manage_domain, module)
 
 
 if __name__ == "__main__":

@@ -130,23 +130,14 @@ diff:
       type: dict
 """
 
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.key_pair import KeyPair  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.key_pair import argument_spec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.key_pair import download_default  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.key_pair import manage_key_pair  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        if module.params["download_default"]:
-            result = download_default(module.lightsail(), module.params.get("private_key_path"))
-        else:
-            result = KeyPair(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    module.exit_result(result)
+    module.run(lambda: manage_key_pair(module.lightsail(), module.params))
 
 
 if __name__ == "__main__":

@@ -262,7 +262,6 @@ actions:
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import TAGS_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import WAIT_SPEC  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.common import ArgumentSpec  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.errors import LightsailError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.load_balancer import LoadBalancer  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._lightsail.module import LightsailModule  # noqa: E402
 
@@ -295,16 +294,7 @@ def argument_spec():
 
 def main():
     module = LightsailModule(spec=argument_spec())
-    try:
-        result = LoadBalancer(module.lightsail(), module.params).run()
-    except LightsailError as error:
-        module.fail_error(error)
-    for cert in result["pending_validation"]:
-        module.warn("TLS certificate %s is %s: create the records in dns_validation_records and run again to attach it"
-                    % (cert["name"], cert["status"]))
-    if result["deferred"]:
-        module.warn("%s left unchanged until the TLS certificate is issued and attached; run again then" % " and ".join(result["deferred"]))
-    module.exit_result(result)
+    module.run(lambda: LoadBalancer(module.lightsail(), module.params).run())
 
 
 if __name__ == "__main__":

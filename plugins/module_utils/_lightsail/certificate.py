@@ -188,6 +188,19 @@ def _cert_failed(certificate):
     return "certificate is %s%s" % (certificate["status"], ": %s" % reason if reason else "")
 
 
+def manage_certificate(module):
+    """``lightsail_certificate``'s one call, given the ``LightsailModule``: the certificate is managed in the
+    region its ``usage`` needs (a warning first when that is not the task's region), DNS validation
+    records go through us-east-1, where Lightsail serves DNS."""
+    params = module.params
+    region, warning = certificate_region(params["usage"], module.region)
+    if warning:
+        module.warn(warning)  # now, so that a failed run shows it too
+    client = module.lightsail(region=region)
+    dns_client = module.lightsail(region=GLOBAL_REGION) if params["validation_domain"] else None
+    return Certificate(client, params, dns_client=dns_client).run()
+
+
 def certificate_info(client, name=None, statuses=None):
     params = dict(includeCertificateDetails=True)
     if name:

@@ -229,6 +229,15 @@ class Domain(LightsailResource):
         return self.normalize(raw)
 
 
+def manage_domain(module):
+    """``lightsail_domain``'s one call, given the ``LightsailModule``; warns first when the task's region is
+    not us-east-1, the only region that serves Lightsail's DNS API."""
+    client = module.lightsail()
+    if client.region and client.region != DNS_REGION:
+        module.warn("Lightsail serves its DNS API in %s only; region is %s" % (DNS_REGION, client.region))
+    return Domain(client, module.params).run()
+
+
 def domain_info(client, params):
     """``lightsail_domain_info``: one domain by name (missing -> empty list) or all domains."""
     if params.get("name"):

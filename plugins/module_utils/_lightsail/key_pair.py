@@ -206,6 +206,14 @@ def download_default(client, private_key_path=None):
     return result
 
 
+def manage_key_pair(client, params):
+    """``lightsail_key_pair``'s one call: with ``download_default`` the region's default key pair is
+    downloaded (:func:`download_default`), otherwise the named key pair is managed (:class:`KeyPair`)."""
+    if params["download_default"]:
+        return download_default(client, params.get("private_key_path"))
+    return KeyPair(client, params).run()
+
+
 def key_pair_info(client, names=None, include_default=False):
     if names:
         found = []

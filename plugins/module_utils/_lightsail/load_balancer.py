@@ -365,6 +365,17 @@ class LoadBalancer(LightsailResource):
         return {"dns_validation_records": records, "dns_validation_entries": validation_entries(records),
                 "pending_validation": pending, "deferred": list(self.deferred)}
 
+    def run(self):
+        """The resource loop; a certificate waiting for validation and the options waiting for it come first in ``warnings``."""
+        result = super().run()
+        warnings = ["TLS certificate %s is %s: create the records in dns_validation_records and run again to attach it"
+                    % (cert["name"], cert["status"]) for cert in result["pending_validation"]]
+        if result["deferred"]:
+            warnings.append("%s left unchanged until the TLS certificate is issued and attached; run again then" % " and ".join(result["deferred"]))
+        if warnings:
+            result["warnings"] = warnings + result.get("warnings", [])
+        return result
+
 
 def tls_policies(client):
     """Every TLS security policy a Lightsail load balancer accepts (GetLoadBalancerTlsPolicies, all pages)."""
