@@ -46,6 +46,8 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     The collection's module base (``_common/module.py``): ``module.run(call)`` (the one call; its
     result is exited with, its LightsailError fails the task), ``module.fail_error(error)``,
     ``module.exit_result(result)`` (``result["warnings"]`` become ``module.warn()``), ``module.require(LIB)``.
+    ``module.run_info(key, call, *args)`` -- the one call of an ``_info`` module: exits ``changed=False`` with
+    the answer under ``key`` (``key=None``: the answer is the dict of result keys).
 
 ``tags``
     ``tags_to_dict(list)``, ``dict_to_tags(dict)``, ``tag_changes(current, desired, purge)``,
@@ -73,6 +75,11 @@ Import the pieces from their submodules (``...module_utils._lightsail.<sub>``):
     VPC peering, profile and active names, cost estimates, automatic snapshot deletion; snapshot export to EC2
     and CloudFormation stacks with their records; subdomains (``mysite.amazonlightsail.com``).
 
+``logs``
+    ``read_log_events(client, operation, params, events_key, token_key, limit, endless_tokens=False)`` -- the
+    one reader of paged log calls (``GetContainerLog``, ``GetRelationalDatabaseLogEvents``) ->
+    ``[{created_at, message}]``; ``log_window(start_time, end_time)`` -> ``startTime``/``endTime``.
+
 ``common``
     Shared argument specs (``WAIT_SPEC``, ``TAGS_SPEC`` re-exported) and small helpers.
 
@@ -81,6 +88,12 @@ A module looks like::
     def main():
         module = LightsailModule(spec=argument_spec())
         module.run(lambda: Instance(module.lightsail(), module.params).run())
+
+and an ``_info`` module::
+
+    def main():
+        module = LightsailModule(argument_spec=dict(names=dict(type="list", elements="str")))
+        module.run_info("static_ips", lambda: static_ip_info(module.lightsail(), module.params["names"]))
 
 Unit tests: ``tests/unit/plugins/modules/lightsail_utils.py`` (``Stubbed``/``run_module``).
 """
