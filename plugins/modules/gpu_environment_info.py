@@ -70,14 +70,12 @@ environments:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import list_environments  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.info import environment_info  # noqa: E402
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         workspace=dict(type="str"),
         namespace=dict(type="str"),
         name=dict(type="str"),
@@ -85,19 +83,11 @@ def main():
         state=dict(type="list", elements="str",
                    choices=["running", "starting", "pending", "failed", "stopping", "stopped"]),
     )).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    params = module.params
-    namespace = params["namespace"]
-    if params["workspace"] and not namespace:
-        namespace = C.workspace_namespace(params["workspace"])
-    try:
-        envs = list_environments(get_api(module), namespace=namespace, workspace=params["workspace"],
-                                 name=params["name"], owner=params["owner"])
-    except K8sError as err:
-        module.fail_error(err)
-    if params["state"]:
-        envs = [e for e in envs if e["state"] in params["state"]]
-    module.exit_result(changed=False, environments=envs)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: environment_info(get_api(module), module.params))
 
 
 if __name__ == "__main__":

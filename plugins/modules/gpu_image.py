@@ -166,8 +166,7 @@ image:
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService, registry_client  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.registry import RegistryClient  # noqa: E402
 
 
@@ -191,18 +190,8 @@ def argument_spec():
 
 
 def main():
-    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
-    params = module.params
-    client = RegistryClient(params["registry_username"], params["registry_password"], params["registry_insecure"],
-                            params["registry_validate_certs"], params["registry_timeout"])
-    try:
-        service = ImageService(get_api(module), client)
-        result = service.absent(params) if params["state"] == "absent" else service.present(params)
-    except K8sError as err:
-        module.fail_error(err)
-    for warning in service.warnings:
-        module.warn(warning)
-    module.exit_result(result)
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: ImageService(get_api(module), registry_client(module.params, RegistryClient)).run(module.params))
 
 
 if __name__ == "__main__":

@@ -56,22 +56,20 @@ images:
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import ImageService  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.images import image_info  # noqa: E402
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         workspace=dict(type="str"),
         namespace=dict(type="str"),
         name=dict(type="str"),
     )).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    try:
-        images = ImageService(get_api(module)).info(module.params)
-    except K8sError as err:
-        module.fail_error(err)
-    module.exit_result(changed=False, images=images)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: image_info(get_api(module), module.params))
 
 
 if __name__ == "__main__":

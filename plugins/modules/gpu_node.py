@@ -139,12 +139,11 @@ drained:
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import NodeService  # noqa: E402
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "maintenance"]),
         gpu_model=dict(type="str"),
@@ -161,12 +160,11 @@ def main():
         drain_action=dict(type="str", default="stop", choices=["stop", "evict"]),
         notice=dict(type="str"),
     )).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    try:
-        result = NodeService(get_api(module)).run(module.params)
-    except K8sError as err:
-        module.fail_error(err)
-    module.exit_result(result)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: NodeService(get_api(module)).run(module.params))
 
 
 if __name__ == "__main__":

@@ -145,29 +145,22 @@ totals:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import inventory  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import node_info  # noqa: E402
 
 
-def main():
-    spec = ArgumentSpec(dict(
+def argument_spec():
+    return ArgumentSpec(dict(
         name=dict(type="str"),
         gpu_model=dict(type="str"),
         label_selector=dict(type="str"),
         all_nodes=dict(type="bool", default=False),
     )).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    params = module.params
-    selectors = [s for s in (params["label_selector"],
-                             C.selector({C.GPU_PRODUCT_LABEL: params["gpu_model"]}) if params["gpu_model"] else None) if s]
-    try:
-        nodes, totals = inventory(get_api(module), name=params["name"], label_selector=",".join(selectors) or None,
-                                  gpu_only=not params["all_nodes"])
-    except K8sError as err:
-        module.fail_error(err)
-    module.exit_result(changed=False, nodes=nodes, totals=totals)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: node_info(get_api(module), module.params))
 
 
 if __name__ == "__main__":

@@ -232,85 +232,48 @@ reaper:
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import reaper  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
-
-SPEC = ArgumentSpec(
-    dict(
-        prometheus_url=dict(type="str"),
-        prometheus_token=dict(type="str", no_log=True),
-        prometheus_validate_certs=dict(type="bool", default=True),
-        idle_detection=dict(type="bool", default=True),
-        idle_threshold=dict(type="float", default=5.0),
-        idle_minutes=dict(type="int", default=60),
-        grace_minutes=dict(type="int", default=30),
-        min_runtime_minutes=dict(type="int", default=60),
-        max_lifetime=dict(type="str"),
-        sweep_leaks=dict(type="bool", default=True),
-        pvc_retention=dict(type="str", default="7d"),
-        metric=dict(type="str", default=reaper.DEFAULT_METRIC),
-        mig_metric=dict(type="str", default=reaper.DEFAULT_MIG_METRIC),
-        orphan_grace=dict(type="str", default="1h"),
-        pod_label=dict(type="str", default="pod"),
-        namespace_label=dict(type="str", default="namespace"),
-        extra_selector=dict(type="str", default=""),
-        cluster_name=dict(type="str"),
-        notify=dict(type="dict", options=dict(
-            kind=dict(type="str", required=True, choices=list(notify.KINDS)),
-            url=dict(type="str", required=True, no_log=True),
-            secret=dict(type="str", no_log=True),
-            retries=dict(type="int", default=3),
-        )),
-    ),
-    required_if=[("idle_detection", True, ("prometheus_url",))],
-)
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.reaper_module import reap  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
 
 
-def _diff(actions):
-    before, after = {}, {}
-    states = {"stop": ("running", "stopped"), "warn": ("running", "running, stop after %s"),
-              "clear-warning": ("running, warned", "running"), "delete": ("present", "absent"),
-              "mark": ("present", "present, orphaned"), "unmark": ("present, orphaned", "present")}
-    for action in actions:
-        key = "%s %s/%s" % (action["kind"], action["namespace"], action["name"])
-        old, new = states[action["action"]]
-        before[key] = old
-        after[key] = new % action["stop_after"] if "%s" in new else new
-    return {"before": before, "after": after}
+def argument_spec():
+    return ArgumentSpec(
+        dict(
+            prometheus_url=dict(type="str"),
+            prometheus_token=dict(type="str", no_log=True),
+            prometheus_validate_certs=dict(type="bool", default=True),
+            idle_detection=dict(type="bool", default=True),
+            idle_threshold=dict(type="float", default=5.0),
+            idle_minutes=dict(type="int", default=60),
+            grace_minutes=dict(type="int", default=30),
+            min_runtime_minutes=dict(type="int", default=60),
+            max_lifetime=dict(type="str"),
+            sweep_leaks=dict(type="bool", default=True),
+            pvc_retention=dict(type="str", default="7d"),
+            metric=dict(type="str", default=reaper.DEFAULT_METRIC),
+            mig_metric=dict(type="str", default=reaper.DEFAULT_MIG_METRIC),
+            orphan_grace=dict(type="str", default="1h"),
+            pod_label=dict(type="str", default="pod"),
+            namespace_label=dict(type="str", default="namespace"),
+            extra_selector=dict(type="str", default=""),
+            cluster_name=dict(type="str"),
+            notify=dict(type="dict", options=dict(
+                kind=dict(type="str", required=True, choices=list(notify.KINDS)),
+                url=dict(type="str", required=True, no_log=True),
+                secret=dict(type="str", no_log=True),
+                retries=dict(type="int", default=3),
+            )),
+        ),
+        required_if=[("idle_detection", True, ("prometheus_url",))],
+    ).merge(AUTH_SPEC)
 
 
 def main(api_client=None, now=None, prometheus=None):
-    module = OpsforgeModule(supports_check_mode=True, **ArgumentSpec().merge(SPEC).merge(AUTH_SPEC).module_kwargs())
-    p = module.params
-    defaults = {"enabled": p["idle_detection"], "threshold": p["idle_threshold"], "idle_minutes": p["idle_minutes"],
-                "grace_minutes": p["grace_minutes"], "min_runtime_minutes": p["min_runtime_minutes"]}
-    try:
-        try:
-            max_lifetime = C.parse_duration(p["max_lifetime"])
-            retention = C.parse_duration(p["pvc_retention"])
-            orphan_grace = C.parse_duration(p["orphan_grace"])
-        except ValueError as exc:
-            raise K8sError(str(exc))
-        if p["notify"]:
-            notify.validate(p["notify"]["kind"], p["notify"]["url"], p["notify"]["secret"])
-        if prometheus is None and p["idle_detection"]:
-            prometheus = reaper.Prometheus(p["prometheus_url"], token=p["prometheus_token"],
-                                           validate_certs=p["prometheus_validate_certs"])
-        api = get_api(module, api_client=api_client)
-        changed, result = reaper.run(
-            api, prometheus if p["idle_detection"] else None, defaults, now=now, max_lifetime=max_lifetime,
-            pvc_retention=retention if retention is not None else 0, sweep=p["sweep_leaks"], check_mode=module.check_mode,
-            notify_config=p["notify"], metric=p["metric"], pod_label=p["pod_label"], namespace_label=p["namespace_label"],
-            extra_selector=p["extra_selector"], cluster_name=p["cluster_name"], mig_metric=p["mig_metric"],
-            orphan_grace=orphan_grace or 0)
-    except K8sError as exc:
-        module.fail_error(exc)
-    for warning in result["warnings"]:
-        module.warn(warning)
-    module.exit_result(changed=changed, reaper=result, diff=_diff(result["actions"]))
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(reap, module.params, lambda: get_api(module, api_client=api_client), check_mode=module.check_mode, now=now,
+               prometheus=prometheus)
 
 
 if __name__ == "__main__":

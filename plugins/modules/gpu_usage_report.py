@@ -179,45 +179,33 @@ from ansible_collections.opsforge.infra.plugins.module_utils._common.module impo
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import idle  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._metering import metering  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
-SPEC = ArgumentSpec(
-    dict(
-        ledger=dict(type="path", required=True),
-        rate_card=dict(type="dict"),
-        meter=dict(type="bool", default=True),
-        window_start=dict(type="str"),
-        window_end=dict(type="str"),
-        bucket=dict(type="str", default="hour", choices=list(metering.BUCKETS)),
-        workspaces=dict(type="list", elements="str"),
-        invoice_dir=dict(type="path"),
-        invoice_months=dict(type="list", elements="str"),
-        prometheus_url=dict(type="str"),
-        prometheus_token=dict(type="str", no_log=True),
-        prometheus_validate_certs=dict(type="bool", default=True),
-    ),
-    required_if=[("meter", True, ("rate_card",))],
-    required_by={"invoice_months": ("invoice_dir",)},
-)
+
+def argument_spec():
+    return ArgumentSpec(
+        dict(
+            ledger=dict(type="path", required=True),
+            rate_card=dict(type="dict"),
+            meter=dict(type="bool", default=True),
+            window_start=dict(type="str"),
+            window_end=dict(type="str"),
+            bucket=dict(type="str", default="hour", choices=list(metering.BUCKETS)),
+            workspaces=dict(type="list", elements="str"),
+            invoice_dir=dict(type="path"),
+            invoice_months=dict(type="list", elements="str"),
+            prometheus_url=dict(type="str"),
+            prometheus_token=dict(type="str", no_log=True),
+            prometheus_validate_certs=dict(type="bool", default=True),
+        ),
+        required_if=[("meter", True, ("rate_card",))],
+        required_by={"invoice_months": ("invoice_dir",)},
+    ).merge(AUTH_SPEC)
 
 
 def main(api_client=None, now=None):
-    spec = ArgumentSpec().merge(SPEC).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    p = module.params
-    prometheus = None
-    if p["prometheus_url"]:
-        prometheus = idle.Prometheus(p["prometheus_url"], token=p["prometheus_token"],
-                                     validate_certs=p["prometheus_validate_certs"])
-    try:
-        api = get_api(module, api_client=api_client) if p["meter"] else None
-        changed, report, diff = metering.run_report(
-            api, p["ledger"], rate_card=p["rate_card"], window_start=p["window_start"], window_end=p["window_end"],
-            bucket=p["bucket"], workspaces=p["workspaces"], do_meter=p["meter"], invoice_dir=p["invoice_dir"],
-            invoice_months=p["invoice_months"], check_mode=module.check_mode, now=now, prometheus=prometheus)
-    except K8sError as exc:
-        module.fail_error(exc)
-    module.exit_result(changed=changed, usage_report=report, diff=diff)
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(metering.usage_report, module.params, lambda: get_api(module, api_client=api_client), idle.Prometheus,
+               check_mode=module.check_mode, now=now)
 
 
 if __name__ == "__main__":

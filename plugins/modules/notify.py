@@ -143,43 +143,31 @@ notification:
       sample: {msg_type: text, content: {text: "[WARNING] GPU budget at 90 %"}}
 """
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._notify import webhooks as notify  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
+
+
+def argument_spec():
+    return ArgumentSpec(dict(
+        kind=dict(type="str", required=True, choices=list(notify.KINDS)),
+        url=dict(type="str", required=True, no_log=True),
+        secret=dict(type="str", no_log=True),
+        title=dict(type="str"),
+        text=dict(type="str"),
+        level=dict(type="str", default="info", choices=list(notify.LEVELS)),
+        fields=dict(type="dict"),
+        mentions=dict(type="list", elements="str"),
+        retries=dict(type="int", default=3),
+        retry_delay=dict(type="float", default=1.0),
+        timeout=dict(type="int", default=10),
+        validate_certs=dict(type="bool", default=True),
+    ), required_one_of=[("title", "text")])
 
 
 def main():
-    module = OpsforgeModule(
-        argument_spec=dict(
-            kind=dict(type="str", required=True, choices=list(notify.KINDS)),
-            url=dict(type="str", required=True, no_log=True),
-            secret=dict(type="str", no_log=True),
-            title=dict(type="str"),
-            text=dict(type="str"),
-            level=dict(type="str", default="info", choices=list(notify.LEVELS)),
-            fields=dict(type="dict"),
-            mentions=dict(type="list", elements="str"),
-            retries=dict(type="int", default=3),
-            retry_delay=dict(type="float", default=1.0),
-            timeout=dict(type="int", default=10),
-            validate_certs=dict(type="bool", default=True),
-        ),
-        required_one_of=[("title", "text")],
-        supports_check_mode=True,
-    )
-    p = module.params
-    message = {k: p[k] for k in ("title", "text", "level", "fields", "mentions")}
-    result = {"kind": p["kind"], "sent": False, "attempts": 0, "status": None, "response": None,
-              "payload": notify.build_payload(p["kind"], message)}
-    try:
-        notify.validate(p["kind"], p["url"], p["secret"], message)
-        if not module.check_mode:
-            result.update(notify.send(p["kind"], p["url"], message, secret=p["secret"], retries=p["retries"],
-                                      delay=p["retry_delay"], timeout=p["timeout"], validate_certs=p["validate_certs"]))
-            result["sent"] = True
-    except K8sError as exc:
-        module.fail_error(exc, notification=result)
-    module.exit_result(changed=True, notification=result)
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(notify.send_notification, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

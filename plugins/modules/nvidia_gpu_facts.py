@@ -180,48 +180,23 @@ ansible_facts:
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 
 PYNVML = LazyLibrary("pynvml", pip_name="nvidia-ml-py")
 
 
-def main():
-    module = OpsforgeModule(
-        argument_spec=dict(
-            source=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"]),
-            nvidia_smi_path=dict(type="str", default="nvidia-smi"),
-            min_driver_version=dict(type="str", default=gpu_facts.DEFAULT_MIN_DRIVER),
-            max_retired_pages=dict(type="int", default=gpu_facts.DEFAULT_MAX_RETIRED_PAGES),
-            max_temperature=dict(type="int"),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        source=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"]),
+        nvidia_smi_path=dict(type="str", default="nvidia-smi"),
+        min_driver_version=dict(type="str", default=gpu_facts.DEFAULT_MIN_DRIVER),
+        max_retired_pages=dict(type="int", default=gpu_facts.DEFAULT_MAX_RETIRED_PAGES),
+        max_temperature=dict(type="int"),
     )
-    params = module.params
-    source = params["source"]
-    nvml_lib = None
-    if source == "nvml":
-        nvml_lib = module.require(PYNVML)
-    elif source == "auto" and PYNVML.available:
-        nvml_lib = PYNVML
-    run = None
-    if source != "nvml":
-        binary = module.get_bin_path(params["nvidia_smi_path"], required=(source == "nvidia_smi"))
-        if binary:
-            def run(argv):
-                return module.run_command([binary] + list(argv[1:]))
-    try:
-        facts = gpu_facts.gather(
-            source=source,
-            nvml_lib=nvml_lib,
-            run=run,
-            nvidia_smi_path=params["nvidia_smi_path"],
-            min_driver_version=params["min_driver_version"] or None,
-            max_retired_pages=params["max_retired_pages"],
-            max_temperature=params["max_temperature"],
-        )
-    except K8sError as exc:
-        module.fail_error(exc)
-    module.exit_result(changed=False, ansible_facts=dict(nvidia_gpu=facts))
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(gpu_facts.host_facts, module, PYNVML)
 
 
 if __name__ == "__main__":

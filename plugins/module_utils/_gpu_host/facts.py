@@ -29,7 +29,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host.smi impor
 
 # This module is the package's front door: callers find the collectors here too.
 __all__ = ("DEFAULT_MAX_RETIRED_PAGES", "DEFAULT_MIN_DRIVER", "assess_health", "collect_nvidia_smi", "collect_nvml",
-           "empty_gpu", "gather", "merge_mig_profiles", "parse_nvidia_smi_list", "parse_nvidia_smi_xml", "version_tuple")
+           "empty_gpu", "gather", "host_facts", "merge_mig_profiles", "parse_nvidia_smi_list", "parse_nvidia_smi_xml", "version_tuple")
 
 # The first driver of the CUDA 12 series on Linux: older drivers cannot run CUDA 12 images.
 DEFAULT_MIN_DRIVER = "525.60.13"
@@ -127,3 +127,28 @@ def gather(source="auto", nvml_lib=None, run=None, nvidia_smi_path="nvidia-smi",
     inventory["health"] = _worst(statuses)
     inventory["nvml_error"] = nvml_error
     return inventory
+
+
+def host_facts(module, pynvml_library):
+    """The ``nvidia_gpu_facts`` module's one call: :func:`gather` with the sources its options allow.
+
+    ``pynvml_library`` is a ``LazyLibrary``: required (the task fails naming the pip package) with
+    ``source=nvml``, used when importable with ``source=auto``. ``nvidia-smi`` is looked up on the host
+    (required with ``source=nvidia_smi``) and run through ``module.run_command``.
+    """
+    params = module.params
+    source = params["source"]
+    nvml_lib = None
+    if source == "nvml":
+        nvml_lib = module.require(pynvml_library)
+    elif source == "auto" and pynvml_library.available:
+        nvml_lib = pynvml_library
+    run = None
+    binary = module.get_bin_path(params["nvidia_smi_path"], required=(source == "nvidia_smi")) if source != "nvml" else None
+    if binary:
+        def run(argv):
+            return module.run_command([binary] + list(argv[1:]))
+    facts = gather(source=source, nvml_lib=nvml_lib, run=run, nvidia_smi_path=params["nvidia_smi_path"],
+                   min_driver_version=params["min_driver_version"] or None, max_retired_pages=params["max_retired_pages"],
+                   max_temperature=params["max_temperature"])
+    return {"changed": False, "ansible_facts": {"nvidia_gpu": facts}}

@@ -20,7 +20,7 @@ import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.registry import split_repository
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.registry import RegistryClient, split_repository
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import ensure
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import validate_name
 
@@ -145,6 +145,17 @@ def image_policy(ns_obj):
     return (((ns_obj or {}).get("metadata") or {}).get("annotations") or {}).get(C.IMAGE_POLICY_ANNOTATION) or "any"
 
 
+def registry_client(params, factory=RegistryClient):
+    """The registry client of ``gpu_image``'s ``registry_*`` options (``factory`` is injected by tests)."""
+    return factory(params["registry_username"], params["registry_password"], params["registry_insecure"],
+                   params["registry_validate_certs"], params["registry_timeout"])
+
+
+def image_info(api, params):
+    """``gpu_image_info``'s result: the catalogue images ``params`` select. Reads only."""
+    return {"changed": False, "images": ImageService(api).info(params)}
+
+
 class ImageService:
     """``gpu_image`` (present / absent) and ``gpu_image_info``."""
 
@@ -171,6 +182,11 @@ class ImageService:
         self.api.create("Namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": namespace, "labels": {C.MANAGED_BY_LABEL: C.MANAGED_BY_VALUE}}})
         return not self.api.dry_run
+
+    def run(self, params):
+        """``gpu_image``'s result for ``params["state"]``, with the warnings to raise (``warnings``)."""
+        result = self.absent(params) if params["state"] == "absent" else self.present(params)
+        return dict(result, warnings=list(self.warnings))
 
     def present(self, params):
         namespace, workspace = scope(params)

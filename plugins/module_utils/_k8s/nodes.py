@@ -139,6 +139,17 @@ def inventory(api, name=None, label_selector=None, gpu_only=True):
     return views, totals(views)
 
 
+def node_info(api, params):
+    """``gpu_node_info``'s result: the nodes ``params`` select (``name``, ``gpu_model``, ``label_selector``,
+    ``all_nodes``) and their totals per GPU model. Reads only."""
+    selectors = [params.get("label_selector")]
+    if params.get("gpu_model"):
+        selectors.append(C.selector({C.GPU_PRODUCT_LABEL: params["gpu_model"]}))
+    nodes, per_model = inventory(api, name=params.get("name"), label_selector=",".join(s for s in selectors if s) or None,
+                                 gpu_only=not params.get("all_nodes"))
+    return {"changed": False, "nodes": nodes, "totals": per_model}
+
+
 def totals(views):
     out = {}
     for view in views:

@@ -242,6 +242,25 @@ def run_report(api, ledger_path, rate_card=None, window_start=None, window_end=N
     return changed, report, diff
 
 
+def usage_report(params, connect, prometheus_class, check_mode=False, now=None):
+    """The ``gpu_usage_report`` module's one call: :func:`run_report` with its options ``params``.
+
+    ``connect()`` returns the API client, called only when metering; ``prometheus_class(url, token=...,
+    validate_certs=...)`` is built when ``prometheus_url`` is set. Returns the module's result.
+    """
+    prometheus = None
+    if params["prometheus_url"]:
+        prometheus = prometheus_class(params["prometheus_url"], token=params["prometheus_token"],
+                                      validate_certs=params["prometheus_validate_certs"])
+    api = connect() if params["meter"] else None
+    changed, report, diff = run_report(
+        api, params["ledger"], rate_card=params["rate_card"], window_start=params["window_start"],
+        window_end=params["window_end"], bucket=params["bucket"], workspaces=params["workspaces"],
+        do_meter=params["meter"], invoice_dir=params["invoice_dir"], invoice_months=params["invoice_months"],
+        check_mode=check_mode, now=now, prometheus=prometheus)
+    return {"changed": changed, "usage_report": report, "diff": diff}
+
+
 def _invoices(inv, invoice_dir, month, stored, workspaces, check_mode):
     by_ws = {}
     for row in stored:

@@ -202,3 +202,25 @@ def send(kind, url, message, secret=None, retries=3, delay=1.0, max_delay=30.0, 
     except _Retryable as exc:
         raise NotifyError("%s (gave up after %d attempts)" % (exc, attempts[0]), details={"http_status": exc.status})
     return {"kind": kind, "attempts": attempts[0], "status": status, "response": data}
+
+
+def send_notification(params, check_mode=False):
+    """The ``notify`` module's one call: send the message its options ``params`` describe (nothing in check mode).
+
+    Returns ``{"changed": True, "notification": {...}}``; a failure raises :class:`NotifyError` whose
+    ``notification`` detail says what was tried. Neither holds the URL or the secret.
+    """
+    message = {k: params.get(k) for k in ("title", "text", "level", "fields", "mentions")}
+    notification = {"kind": params["kind"], "sent": False, "attempts": 0, "status": None, "response": None,
+                    "payload": build_payload(params["kind"], message)}
+    try:
+        validate(params["kind"], params["url"], params["secret"], message)
+        if not check_mode:
+            notification.update(send(params["kind"], params["url"], message, secret=params["secret"],
+                                     retries=params["retries"], delay=params["retry_delay"], timeout=params["timeout"],
+                                     validate_certs=params["validate_certs"]))
+            notification["sent"] = True
+    except NotifyError as error:
+        error.details["notification"] = notification
+        raise
+    return {"changed": True, "notification": notification}

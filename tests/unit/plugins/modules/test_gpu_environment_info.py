@@ -48,3 +48,11 @@ def test_an_api_error_fails_with_its_message(api, capsys):
     api.fail[("list", "StatefulSet")] = K8sError("statefulsets.apps is forbidden", status=403, reason="Forbidden")
     result = run_module(capsys, gpu_environment_info, workspace="vision")
     assert result["failed"] is True and "statefulsets.apps is forbidden" in result["msg"]
+
+
+def test_namespace_is_looked_in_as_given_or_from_the_workspace(api, capsys):
+    assert run_module(capsys, gpu_environment_info, workspace="vision", namespace="elsewhere")["environments"] == []
+    (env,) = run_module(capsys, gpu_environment_info, namespace="ws-vision")["environments"]
+    assert (env["name"], env["workspace"]) == ("alice-dev", "vision")
+    (env,) = run_module(capsys, gpu_environment_info)["environments"]
+    assert env["namespace"] == "ws-vision"

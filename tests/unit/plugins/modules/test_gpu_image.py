@@ -122,3 +122,15 @@ def test_module_check_mode_then_create_then_idempotent(monkeypatch, capsys):
     assert result["failed"] is True and "tag 9.9 of registry.example.com/opsforge/testapp does not exist" in result["msg"]
     result = run_module(capsys, gpu_image, **dict(args, registry_timeout="soon"))
     assert result["failed"] is True and "registry_timeout" in result["msg"]
+
+
+def test_module_raises_the_prediction_warning_only_when_it_predicts(monkeypatch, capsys):
+    api = FakeApi()
+    inject_api(monkeypatch, gpu_image, api)
+    monkeypatch.setattr(gpu_image, "RegistryClient", lambda *args: Registry(TAGS))
+    result = run_module(capsys, gpu_image, check=True, name="testapp", workspace="vision",
+                        repository="registry.example.com/opsforge/testapp", versions=["1.0"])
+    assert result["changed"] is True and api.writes == []
+    assert len(result["warnings"]) == 1 and "ws-vision does not exist yet" in result["warnings"][0]
+    result = run_module(capsys, gpu_image, check=True, name="testapp", workspace="vision", state="absent")
+    assert result["changed"] is False and result["warnings"] == []

@@ -5,16 +5,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import NodeService, inventory, pod_requests
 from ansible_collections.opsforge.infra.plugins.modules import gpu_node
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import inject_api, run_module
 
 
 def node(name, allocatable, labels=None, taints=None, ready=True, cordoned=False):
@@ -142,20 +140,16 @@ def test_unknown_node_is_an_error():
         NodeService(fleet()).run(params(name="gpu-zz"))
 
 
-def _run(monkeypatch, capsys, module, api, **args):
-    def fake_get_api(mod, api_client=None, retries=3):
-        api.dry_run = mod.check_mode
-        return api
-
-    monkeypatch.setattr(module, "get_api", fake_get_api)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    return json.loads(out[out.index("{"):])
-
-
 def test_node_module_puts_a_node_in_maintenance(monkeypatch, capsys):
-    api = fleet()
-    result = _run(monkeypatch, capsys, gpu_node, api, name="gpu-a1", state="maintenance")
+    inject_api(monkeypatch, gpu_node, fleet())
+    result = run_module(capsys, gpu_node, name="gpu-a1", state="maintenance")
     assert result["changed"] is True and result["node"]["maintenance"] == "maintenance"
+
+
+def test_node_module_check_mode_writes_nothing_and_an_unknown_node_fails(monkeypatch, capsys):
+    api = fleet()
+    inject_api(monkeypatch, gpu_node, api)
+    result = run_module(capsys, gpu_node, check=True, name="gpu-a1", state="maintenance")
+    assert result["changed"] is True and result["node"]["cordoned"] is True and api.writes == []
+    result = run_module(capsys, gpu_node, name="gpu-zz")
+    assert result["failed"] is True and "Node gpu-zz is not registered" in result["msg"]

@@ -362,3 +362,29 @@ def test_module_passes_prometheus_and_hides_its_token(tmp_path, monkeypatch):
     assert made == [("https://prom.example:9090", "T0KEN-SECRET", True)]
     assert out["usage_report"]["environments"][0]["gpu_hours"] == 5.0  # to the last Running sample at 06:00
     assert "T0KEN-SECRET" not in json.dumps(out)
+
+
+def test_module_without_metering_never_connects_and_reports_from_the_ledger(tmp_path, monkeypatch):
+    cluster = train()
+    observe_ends(tmp_path, cluster)
+    cluster.now = at(745)
+    meter_at(tmp_path, cluster, at(745), window_start="2026-10-01", window_end="2026-11-01")
+
+    def no_api(module, api_client=None):
+        raise AssertionError("meter=false must not build an API client")
+
+    monkeypatch.setattr(gpu_usage_report, "get_api", no_api)
+    out = {}
+
+    def exit_json(self, **kwargs):
+        out.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    args = {"ledger": str(tmp_path / "ledger.sqlite"), "meter": False, "invoice_dir": str(tmp_path),
+            "invoice_months": ["2026-10"], "_ansible_check_mode": True}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        gpu_usage_report.main(now=at(746))
+    assert out["usage_report"]["rows_computed"] == 0 and out["usage_report"]["window"] is None
+    assert out["usage_report"]["invoices"][0]["total"] == "53.08"
+    assert out["diff"]["before"]["ledger_rows"] == out["diff"]["after"]["ledger_rows"] > 0

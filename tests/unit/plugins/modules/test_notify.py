@@ -72,3 +72,15 @@ def test_module_refusal_fails_the_task(hook, monkeypatch):
     assert result["msg"] == "feishu webhook refused the message: code 19021: sign match fail"
     with contextlib.suppress(KeyError):
         assert TOKEN not in result["exception"]
+
+
+def test_module_failure_returns_what_was_tried(hook, monkeypatch):
+    hook.script = [(200, {"code": 19021, "msg": "sign match fail"})]
+    args = {"kind": "feishu", "url": hook.url, "secret": "bad", "text": "hello", "retries": 0}
+    result = run_module(args, monkeypatch)
+    assert result["failed"] is True and result["http_status"] == 200
+    assert result["notification"] == {"kind": "feishu", "sent": False, "attempts": 0, "status": None, "response": None,
+                                      "payload": {"msg_type": "text", "content": {"text": "hello"}}}
+    result = run_module(dict(args, url="ftp://example.invalid/hook"), monkeypatch)
+    assert result["failed"] is True and result["msg"] == "the feishu webhook URL must be an http:// or https:// URL"
+    assert result["notification"]["sent"] is False and len(hook.requests) == 1

@@ -15,6 +15,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 from ansible_collections.opsforge.infra.plugins.module_utils._gpu_host import facts as gpu_facts
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import nvidia_gpu_facts
@@ -260,3 +261,29 @@ def test_module_fails_clearly_without_any_source(monkeypatch):
     result = run_module({}, monkeypatch, bin_path=None, outputs=None)
     assert result["failed"] is True
     assert result["msg"] == "nvidia-smi is not available on this host"
+
+
+def test_module_source_nvml_reads_nvml_and_never_runs_nvidia_smi(monkeypatch):
+    FakeNvml(monkeypatch, mig=False)
+
+    def no_smi(argv):
+        raise AssertionError("nvidia-smi must not run with source=nvml: %r" % (argv,))
+    result = run_module({"source": "nvml", "max_retired_pages": 0}, monkeypatch, outputs=no_smi)
+    facts = result["ansible_facts"]["nvidia_gpu"]
+    assert result["changed"] is False and facts["source"] == "nvml" and facts["gpu_count"] == 1
+
+
+def test_module_source_nvml_without_the_library_names_the_package(monkeypatch):
+    monkeypatch.setattr(nvidia_gpu_facts, "PYNVML", LazyLibrary("no_such_pynvml_here", pip_name="nvidia-ml-py"))
+    result = run_module({"source": "nvml"}, monkeypatch)
+    assert result["failed"] is True and "nvidia-ml-py" in result["msg"]
+
+
+def test_module_runs_the_binary_it_found_with_the_driver_arguments(monkeypatch):
+    monkeypatch.setattr(nvidia_gpu_facts, "PYNVML", type("Missing", (), {"available": False})())
+    calls = []
+    result = run_module({"source": "nvidia_smi", "nvidia_smi_path": "nvidia-smi"}, monkeypatch, bin_path="/opt/nv/bin/nvidia-smi",
+                        outputs=smi_runner("a100_pcie_40gb_mig.xml", "a100_pcie_40gb_mig.list.txt", calls=calls))
+    assert result["ansible_facts"]["nvidia_gpu"]["source"] == "nvidia_smi"
+    assert calls and all(argv[0] == "/opt/nv/bin/nvidia-smi" for argv in calls)
+    assert ["/opt/nv/bin/nvidia-smi", "-q", "-x"] in calls

@@ -130,3 +130,37 @@ def test_bad_input_fails_before_sending(kind, url, secret, message, error):
         raise AssertionError("nothing may be sent")
     with pytest.raises(K8sError, match=error):
         notify.send(kind, url, message, secret=secret, opener=opener)
+
+
+# ---------------------------------------------------------------- the notify module's one call
+
+
+def module_params(url, **extra):
+    params = {"kind": "generic", "url": url, "secret": None, "title": "Invoice ready", "text": None, "level": "info",
+              "fields": {"month": "2026-10"}, "mentions": None, "retries": 0, "retry_delay": 0.0, "timeout": 5,
+              "validate_certs": True}
+    params.update(extra)
+    return params
+
+
+def test_send_notification_sends_once_and_reports(hook):
+    result = notify.send_notification(module_params(hook.url))
+    assert result["changed"] is True and len(hook.requests) == 1
+    notification = result["notification"]
+    assert (notification["sent"], notification["attempts"], notification["status"]) == (True, 1, 200)
+    assert notification["payload"]["title"] == "Invoice ready" and TOKEN not in json.dumps(result)
+
+
+def test_send_notification_in_check_mode_sends_nothing(hook):
+    result = notify.send_notification(module_params(hook.url), check_mode=True)
+    assert result["changed"] is True and hook.requests == []
+    assert (result["notification"]["sent"], result["notification"]["attempts"]) == (False, 0)
+
+
+def test_send_notification_failure_carries_what_was_tried(hook):
+    hook.script = [(400, {"error": "no"})]
+    with pytest.raises(K8sError, match="generic webhook answered HTTP 400") as err:
+        notify.send_notification(module_params(hook.url))
+    assert err.value.details["http_status"] == 400
+    assert err.value.details["notification"]["sent"] is False
+    assert err.value.details["notification"]["payload"]["fields"] == {"month": "2026-10"}
