@@ -139,6 +139,7 @@ def test_gpu_workspace_check_mode_predicts_what_the_server_then_stores(cluster, 
 
 # -- gpu_environment: the check-mode prediction is the server's dry-run answer -------------------
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
+OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx9y2z3ss7cWmBuY4 c@d"
 ENV_KINDS = ("statefulsets", "services", "secrets", "configmaps")
 GPU_NODE = {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "dry-gpu-1", "labels": {C.GPU_PRODUCT_LABEL: "NVIDIA-A100-SXM4-80GB"}},
@@ -193,7 +194,7 @@ def check_then_apply(call, cluster, clock, **args):
 
 
 def test_gpu_environment_check_mode_predicts_what_the_apply_returns(cluster, call, monkeypatch):
-    """Create, update (image and GPU count), restart (with and without an image), stop and start:
+    """Create, update (image and GPU count; then only the SSH key), restart (with and without an image), stop and start:
     each check-mode prediction is what the apply right after it returns, and check mode writes
     nothing but dry runs."""
     clock = FrozenClock(monkeypatch)
@@ -211,7 +212,11 @@ def test_gpu_environment_check_mode_predicts_what_the_apply_returns(cluster, cal
     assert (updated["image"], updated["gpus"]) == ("pytorch:2.5", 4)
     assert [e["event"] for e in updated["lifecycle"]] == ["created", "restarted"]
 
-    restarted = check_then_apply(call, cluster, clock, **dict(args, image="pytorch:2.5", gpus=4, state="restarted"))
+    rekeyed = dict(args, image="pytorch:2.5", gpus=4, ssh={"enabled": True, "authorized_keys": [OTHER_KEY]})
+    rekeyed_env = check_then_apply(call, cluster, clock, **rekeyed)
+    assert dict(rekeyed_env, runtime_seconds=0) == dict(updated, runtime_seconds=0), "only the SSH Secret changes"
+
+    restarted = check_then_apply(call, cluster, clock, **dict(rekeyed, state="restarted"))
     assert [e["event"] for e in restarted["lifecycle"]][-1] == "restarted"
 
     as_it_is = dict(name="dry-env", workspace="drygpu", wait=False)
