@@ -139,6 +139,7 @@ def test_gpu_workspace_check_mode_predicts_what_the_server_then_stores(cluster, 
 
 # -- gpu_environment: the check-mode prediction is the server's dry-run answer -------------------
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 a@b"
 OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx9y2z3ss7cWmBuY4 c@d"
 ENV_KINDS = ("statefulsets", "services", "secrets", "configmaps")
 GPU_NODE = {"apiVersion": "v1", "kind": "Node",
@@ -161,6 +162,18 @@ class FrozenClock:
 
     def tick(self):
         self.at += datetime.timedelta(minutes=7)
+
+
+def ssh(key):
+    return {"enabled": True, "authorized_keys": [key]}
+
+
+def dry_env(**extra):
+    args = dict(name="dry-env", workspace="drygpu", owner="alice", image="pytorch:2.4", gpus=2, cpu="8", memory="32Gi",
+                gpu_model="NVIDIA-A100-SXM4-80GB", max_lifetime="8h", wait=False, ssh=ssh(SSH_KEY),
+                jupyter={"enabled": True, "token": "dry-run-token"})
+    args.update(extra)
+    return args
 
 
 def env_objects(cluster, namespace):
@@ -200,23 +213,18 @@ def test_gpu_environment_check_mode_predicts_what_the_apply_returns(cluster, cal
     clock = FrozenClock(monkeypatch)
     assert call(gpu_workspace, name="drygpu", quota={"gpus": {"nvidia.com/gpu": 8}})["changed"] is True
     cluster.seed(GPU_NODE)
-    args = dict(name="dry-env", workspace="drygpu", owner="alice", image="pytorch:2.4", gpus=2, cpu="8", memory="32Gi",
-                gpu_model="NVIDIA-A100-SXM4-80GB", max_lifetime="8h", wait=False,
-                ssh={"enabled": True, "authorized_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 a@b"]},
-                jupyter={"enabled": True, "token": "dry-run-token"})
-
-    created = check_then_apply(call, cluster, clock, **args)
+    created = check_then_apply(call, cluster, clock, **dry_env())
     assert (created["image"], created["gpus"], [e["event"] for e in created["lifecycle"]]) == ("pytorch:2.4", 2, ["created"])
 
-    updated = check_then_apply(call, cluster, clock, **dict(args, image="pytorch:2.5", gpus=4))
+    updated = check_then_apply(call, cluster, clock, **dry_env(image="pytorch:2.5", gpus=4))
     assert (updated["image"], updated["gpus"]) == ("pytorch:2.5", 4)
     assert [e["event"] for e in updated["lifecycle"]] == ["created", "restarted"]
 
-    rekeyed = dict(args, image="pytorch:2.5", gpus=4, ssh={"enabled": True, "authorized_keys": [OTHER_KEY]})
-    rekeyed_env = check_then_apply(call, cluster, clock, **rekeyed)
-    assert dict(rekeyed_env, runtime_seconds=0) == dict(updated, runtime_seconds=0), "only the SSH Secret changes"
+    rekeyed = check_then_apply(call, cluster, clock, **dry_env(image="pytorch:2.5", gpus=4, ssh=ssh(OTHER_KEY)))
+    assert dict(rekeyed, runtime_seconds=0) == dict(updated, runtime_seconds=0), "only the SSH Secret changes"
 
-    restarted = check_then_apply(call, cluster, clock, **dict(rekeyed, state="restarted"))
+    restarted = check_then_apply(call, cluster, clock,
+                                 **dry_env(image="pytorch:2.5", gpus=4, ssh=ssh(OTHER_KEY), state="restarted"))
     assert [e["event"] for e in restarted["lifecycle"]][-1] == "restarted"
 
     as_it_is = dict(name="dry-env", workspace="drygpu", wait=False)
