@@ -703,3 +703,14 @@ def test_catalogue_gpu_models_are_enforced():
                                        "NVIDIA-A100-SXM4-80GB"):
         service(api).run(params(image=None, catalogue_image="pytorch"))
     assert api.writes == []
+
+
+def test_check_mode_predicts_the_nodeport_host_the_apply_returns():
+    """A NodePort environment is reached on a node's address: check mode names the one the apply reports."""
+    api = cluster()
+    api.dry_run = True
+    predicted = service(api).run(params(service_type="NodePort"))
+    api.dry_run = False
+    applied = service(api).run(params(service_type="NodePort"))
+    assert predicted["environment"]["access"]["host"] == applied["environment"]["access"]["host"] == "10.0.0.7"
+    assert predicted["environment"]["access"] == applied["environment"]["access"]
