@@ -460,27 +460,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec imp
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import EnvironmentService  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
-
-
-def _access_options():
-    """The ways into an environment (SSH, Jupyter, RDP), each off unless enabled."""
-    return dict(
-        ssh=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            authorized_keys=dict(type="list", elements="str", default=[], no_log=True),
-            port=dict(type="int", default=22),
-        )),
-        jupyter=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            token=dict(type="str", no_log=True),
-            port=dict(type="int", default=8888),
-        )),
-        rdp=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=False),
-            port=dict(type="int", default=3389),
-        )),
-    )
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment_input import access_options  # noqa: E402
 
 
 def argument_spec():
@@ -518,7 +498,7 @@ def argument_spec():
             mount_path=dict(type="str"),
             sub_path=dict(type="str"),
         )),
-        **_access_options(),
+        **access_options(),
         service_type=dict(type="str", default="ClusterIP", choices=["ClusterIP", "NodePort", "LoadBalancer"]),
         max_lifetime=dict(type="str"),
         idle_policy=dict(type="dict"),
@@ -534,14 +514,8 @@ def argument_spec():
 
 
 def main():
-    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
-    try:
-        result = EnvironmentService(get_api(module)).run(module.params)
-    except K8sError as err:
-        module.fail_error(err)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_result(result)
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: EnvironmentService(get_api(module)).run(module.params))
 
 
 if __name__ == "__main__":

@@ -273,7 +273,6 @@ workspace:
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.client import AUTH_SPEC, get_api  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError  # noqa: E402
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService  # noqa: E402
 
 
@@ -315,16 +314,8 @@ def argument_spec():
 
 
 def main():
-    module = OpsforgeModule(supports_check_mode=True, **argument_spec().module_kwargs())
-    try:
-        service = WorkspaceService(get_api(module))
-        if module.params["state"] == "absent":
-            changed, before, after = service.absent(module.params)
-        else:
-            changed, before, after = service.present(module.params)
-    except K8sError as err:
-        module.fail_error(err)
-    module.exit_result(changed=changed, workspace=after, diff=dict(before=before, after=after))
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(lambda: WorkspaceService(get_api(module)).run(module.params))
 
 
 if __name__ == "__main__":

@@ -414,19 +414,10 @@ class KmockCluster:
 
 
 def module_caller(cluster, capsys):
-    """``call(module, check=False, **args)``: run a module's main() in-process against ``cluster``; its JSON
-    result (``failed`` on fail_json)."""
-    import pytest  # pylint: disable=import-outside-toplevel
-    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+    """``call(module, check=False, **args)``: run a module's main() in-process against ``cluster``
+    (``module_runner.run_module`` with its kubeconfig); its JSON result (``failed`` on fail_json)."""
+    from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import run_module  # pylint: disable=import-outside-toplevel
 
     def call(module, check=False, **args):
-        capsys.readouterr()
-        args = dict(args, kubeconfig=cluster.kubeconfig)
-        if check:
-            args["_ansible_check_mode"] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        out = capsys.readouterr().out
-        return json.loads(out[out.index("{"):])
+        return run_module(capsys, module, check=check, kubeconfig=cluster.kubeconfig, **args)
     return call

@@ -5,12 +5,13 @@
 
 A write with ``dryRun=All`` answers the object as it would be stored (validated, defaulted) and
 stores nothing; admission errors come back as they would for the real write. The K8s resource
-loop's check mode is built on that answer, so gpu_workspace's check-mode prediction must equal
-what the server then stores.
+loop's check mode is built on that answer, so gpu_workspace's and gpu_environment's check-mode
+predictions must equal what the server then stores.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import pytest
@@ -18,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ansible_collections.opsforge.infra.tests.integration.kmock_cluster import KmockCluster, module_caller
 
+from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.api import K8sApi
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import clean
-from ansible_collections.opsforge.infra.plugins.modules import gpu_workspace
+from ansible_collections.opsforge.infra.plugins.modules import gpu_environment, gpu_workspace
 
 NAMES = itertools.count()
 label_values = st.text("abcxyz019-", min_size=1, max_size=8).filter(lambda v: v[0] != "-" and v[-1] != "-")
@@ -133,3 +135,105 @@ def test_gpu_workspace_check_mode_predicts_what_the_server_then_stores(cluster, 
     assert again["changed"] is False and again["workspace"] == applied["workspace"]
     gone = call(gpu_workspace, check=True, name="drywork", state="absent")
     assert gone["changed"] is True and gone["workspace"] is None and "ws-drywork" in cluster.objects("namespaces")
+
+
+# -- gpu_environment: the check-mode prediction is the server's dry-run answer -------------------
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 a@b"
+OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx9y2z3ss7cWmBuY4 c@d"
+ENV_KINDS = ("statefulsets", "services", "secrets", "configmaps")
+GPU_NODE = {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "dry-gpu-1", "labels": {C.GPU_PRODUCT_LABEL: "NVIDIA-A100-SXM4-80GB"}},
+            "spec": {"taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]},
+            "status": {"capacity": {C.GPU_RESOURCE: "8", "cpu": "64", "memory": "512Gi"},
+                       "allocatable": {C.GPU_RESOURCE: "8", "cpu": "62", "memory": "500Gi"},
+                       "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                       "conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+class FrozenClock:
+    """``C.rfc3339()`` at a time the test sets: a check run and the apply after it stamp the same
+    lifecycle times, as they would if the apply ran the moment the check did."""
+
+    def __init__(self, monkeypatch):
+        self.at = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc)
+        real = C.rfc3339
+        monkeypatch.setattr(C, "rfc3339", lambda when=None: real(when or self.at))
+
+    def tick(self):
+        self.at += datetime.timedelta(minutes=7)
+
+
+def ssh(key):
+    return {"enabled": True, "authorized_keys": [key]}
+
+
+def dry_env(**extra):
+    args = dict(name="dry-env", workspace="drygpu", owner="alice", image="pytorch:2.4", gpus=2, cpu="8", memory="32Gi",
+                gpu_model="NVIDIA-A100-SXM4-80GB", max_lifetime="8h", wait=False, ssh=ssh(SSH_KEY),
+                jupyter={"enabled": True, "token": "dry-run-token"})
+    args.update(extra)
+    return args
+
+
+def env_objects(cluster, namespace):
+    return {plural: cluster.objects(plural, namespace) for plural in ENV_KINDS}
+
+
+def writes_since(cluster, count):
+    """The write requests the emulator saw after the first ``count`` (namespace requests included)."""
+    seen = [r for r in cluster.requests()[count[0]:] if r[0] in WRITES]
+    seen += [r for r in cluster.handler.namespace_requests[count[1]:] if r[0].upper() in WRITES]
+    return seen
+
+
+def check_then_apply(call, cluster, clock, **args):
+    """Run gpu_environment in check mode, then for real; the prediction must be the result."""
+    clock.tick()
+    objects = env_objects(cluster, "ws-drygpu")
+    count = (len(cluster.requests()), len(cluster.handler.namespace_requests))
+    predicted = call(gpu_environment, check=True, **args)
+    assert not predicted.get("failed"), predicted.get("msg")
+    assert env_objects(cluster, "ws-drygpu") == objects, "check mode stored something"
+    writes = writes_since(cluster, count)
+    assert writes and all(params.get("dryRun") == "All" for dummy, dummy2, params in writes), writes
+    applied = call(gpu_environment, **args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert predicted["changed"] is applied["changed"] is True
+    # Only the server sets creationTimestamp, when the object is really stored.
+    assert dict(predicted["environment"], created=None) == dict(applied["environment"], created=None)
+    assert predicted["diff"] == applied["diff"]
+    return applied["environment"]
+
+
+def test_gpu_environment_check_mode_predicts_what_the_apply_returns(cluster, call, monkeypatch):
+    """Create, update (image and GPU count; then only the SSH key), restart (with and without an image), stop and start:
+    each check-mode prediction is what the apply right after it returns, and check mode writes
+    nothing but dry runs."""
+    clock = FrozenClock(monkeypatch)
+    assert call(gpu_workspace, name="drygpu", quota={"gpus": {"nvidia.com/gpu": 8}})["changed"] is True
+    cluster.seed(GPU_NODE)
+    created = check_then_apply(call, cluster, clock, **dry_env())
+    assert (created["image"], created["gpus"], [e["event"] for e in created["lifecycle"]]) == ("pytorch:2.4", 2, ["created"])
+
+    updated = check_then_apply(call, cluster, clock, **dry_env(image="pytorch:2.5", gpus=4))
+    assert (updated["image"], updated["gpus"]) == ("pytorch:2.5", 4)
+    assert [e["event"] for e in updated["lifecycle"]] == ["created", "restarted"]
+
+    rekeyed = check_then_apply(call, cluster, clock, **dry_env(image="pytorch:2.5", gpus=4, ssh=ssh(OTHER_KEY)))
+    assert dict(rekeyed, runtime_seconds=0) == dict(updated, runtime_seconds=0), "only the SSH Secret changes"
+
+    restarted = check_then_apply(call, cluster, clock,
+                                 **dry_env(image="pytorch:2.5", gpus=4, ssh=ssh(OTHER_KEY), state="restarted"))
+    assert [e["event"] for e in restarted["lifecycle"]][-1] == "restarted"
+
+    as_it_is = dict(name="dry-env", workspace="drygpu", wait=False)
+    restarted = check_then_apply(call, cluster, clock, state="restarted", **as_it_is)
+    assert (restarted["image"], len(restarted["lifecycle"])) == ("pytorch:2.5", 4)
+
+    stopped = check_then_apply(call, cluster, clock, state="stopped", stopped_by="reaper:idle", **as_it_is)
+    assert (stopped["state"], stopped["stopped_by"]) == ("stopped", "reaper:idle")
+    started = check_then_apply(call, cluster, clock, state="started", **as_it_is)
+    assert (started["state"], started["stopped_by"]) == ("starting", None)
+    assert [e["event"] for e in started["lifecycle"]] == ["created", "restarted", "restarted", "restarted", "stopped",
+                                                          "started"]

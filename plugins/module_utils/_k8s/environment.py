@@ -44,14 +44,35 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.nodes import blocking_taints, node_ready, pod_requests
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.resources import ensure, is_subset, parse_quantity
 
-__all__ = ["EnvSpec", "EnvironmentService", "all_manifests", "archive_lifecycle", "list_environments",
+__all__ = ["EnvSpec", "EnvironmentService", "Written", "all_manifests", "archive_lifecycle", "list_environments",
            "normalize_environment", "pod_problem", "runtime_seconds", "spec_from_live", "stop"]
+
+STARTING = ("present", "started", "restarted")
+
+
+class Written:
+    """What one step's writes did: ``changed``, the server's ``answers`` by kind (``None``: deleted; in check
+    mode the dry-run answers: validated, defaulted, not stored) and ``restarted_at``, the restart stamp the
+    new pod must carry. Each step returns one; :meth:`EnvironmentService.run` composes them (``a | b``)."""
+
+    def __init__(self, changed=False, answers=None, restarted_at=None):
+        self.changed = changed
+        self.answers = dict(answers or {})
+        self.restarted_at = restarted_at
+
+    def __or__(self, other):
+        answers = dict(self.answers)
+        answers.update(other.answers)
+        return Written(self.changed or other.changed, answers, other.restarted_at or self.restarted_at)
+
+    def answer(self, kind, live):
+        """``kind``'s object as the server answered this run's write of it; ``live`` when not written."""
+        return self.answers[kind] if kind in self.answers else live
 
 
 class EnvironmentService:
     def __init__(self, api, sleep=time.sleep, clock=time.monotonic):
         self.api = api
-        self._answers = {}  # the server's answers to our writes (dry-run answers in check mode)
         self.sleep = sleep
         self.clock = clock
 
@@ -83,44 +104,61 @@ class EnvironmentService:
                            % (spec.namespace, spec.name, spec.name, spec.workspace))
 
     def run(self, params):
+        """gpu_environment's result: ``changed``, ``environment`` and ``diff``; in check mode the
+        environment is built from the server's answers to the dry-run writes."""
         spec = EnvSpec(params)
         state = params.get("state") or "present"
         ns_obj = self.api.get("Namespace", spec.namespace)
         if ns_obj is None:
-            if state == "absent":
-                return {"changed": False, "environment": None, "diff": {"before": None, "after": None}}
-            if self.api.dry_run and state in ("present", "started", "restarted"):
-                return self._predict_without_namespace(spec)
-            if state == "stopped":
-                raise K8sError("Environment %s does not exist in workspace %s: nothing to stop" % (spec.name, spec.workspace))
-            raise K8sError("Workspace namespace %s does not exist: create it with opsforge.infra.gpu_workspace first"
-                           % spec.namespace)
-        if state in ("present", "started", "restarted") and (spec.image or params.get("catalogue_image")):
+            return self._without_namespace(spec, state)
+        if state in STARTING and (spec.image or params.get("catalogue_image")):
             spec.image = images.resolve(self.api, spec, images.image_policy(ns_obj))
-        sts, pod, service = self._read(spec.namespace, spec.name)
-        if sts is not None:
-            self._check_owned(sts, spec)
-        before = self.view(sts, pod, service)
+        live = self._read(spec.namespace, spec.name)
+        if live[0] is not None:
+            self._check_owned(live[0], spec)
+        before = self.view(*live)
+        written = self._write(spec, state, live[0])
         if state == "absent":
-            changed = self._absent(spec, sts)
-        elif state == "stopped":
-            changed = self._stop(spec, sts)
-        else:
-            changed = self._start(spec, sts, restart=(state == "restarted"))
-        result = {"changed": changed}
-        if self.api.dry_run and changed and state != "absent" and self._answers.get("StatefulSet"):
-            # What the API server answered to the dry run: validated and defaulted, not stored.
-            after = normalize_environment(self._answers["StatefulSet"], None,
-                                          self._answers.get("Service") or service)
+            after = None
         elif self.api.dry_run:
-            after = self._predict(spec, state, before, changed)
+            after = self._answered(before, written, live)
         else:
-            if params.get("wait") and state != "absent":
-                self._wait(spec, state, params.get("wait_timeout") or 300, params.get("wait_sleep") or 2)
-            after = self.view(*self._read(spec.namespace, spec.name)) if state != "absent" else None
-        result["environment"] = after
-        result["diff"] = {"before": _diffable(before), "after": _diffable(after)}
-        return result
+            if params.get("wait"):
+                self._wait(spec, state, params.get("wait_timeout") or 300, params.get("wait_sleep") or 2,
+                           written.restarted_at)
+            after = self.view(*self._read(spec.namespace, spec.name))
+        return {"changed": written.changed, "environment": after,
+                "diff": {"before": _diffable(before), "after": _diffable(after)}}
+
+    def _write(self, spec, state, sts):
+        if state == "absent":
+            return self._absent(spec, sts)
+        if state == "stopped":
+            return self._stop(spec, sts)
+        return self._start(spec, sts, restart=(state == "restarted"))
+
+    def _answered(self, before, written, live):
+        """Check mode: the environment as the server answered this run's dry-run writes. A StatefulSet
+        written is shown without its pod (the one running now is replaced or removed); what was not
+        written is shown as it is."""
+        if not written.changed:
+            return before
+        sts, pod, service = live
+        if "StatefulSet" in written.answers:
+            pod = None
+        return self.view(written.answer("StatefulSet", sts), pod, written.answer("Service", service))
+
+    def _without_namespace(self, spec, state):
+        """The workspace namespace does not exist: nothing to delete, nothing to stop, nothing to
+        create into (unless predicting)."""
+        if state == "absent":
+            return {"changed": False, "environment": None, "diff": {"before": None, "after": None}}
+        if self.api.dry_run and state in STARTING:
+            return self._predict_without_namespace(spec)
+        if state == "stopped":
+            raise K8sError("Environment %s does not exist in workspace %s: nothing to stop" % (spec.name, spec.workspace))
+        raise K8sError("Workspace namespace %s does not exist: create it with opsforge.infra.gpu_workspace first"
+                       % spec.namespace)
 
     def _predict_without_namespace(self, spec):
         """Check mode before the workspace exists (an earlier task of the same playbook creates
@@ -152,19 +190,6 @@ class EnvironmentService:
         except K8sError:
             spec.image = "%s:%s (from the workspace image catalogue)" % (name, spec.params.get("catalogue_version") or "default")
 
-    def _predict(self, spec, state, before, changed):
-        if state == "absent":
-            return None
-        if not changed:
-            return before
-        owner = spec.owner or (before or {}).get("owner") or ""
-        if before is not None and (state == "stopped" or not spec.image):
-            after = dict(before)
-            after.update(replicas=0 if state == "stopped" else 1, state="stopped" if state == "stopped" else "starting")
-            return after
-        replicas = 0 if state == "stopped" else 1
-        return normalize_environment(spec.statefulset(owner, replicas), None, spec.service(owner))
-
     # -- states -------------------------------------------------------------------------
     def _start(self, spec, sts, restart=False):
         creating = sts is None
@@ -178,8 +203,8 @@ class EnvironmentService:
         self._preflight(spec, sts)
         made = []  # (kind, name) of the objects this run creates, for the rollback
         try:
-            changed = self._write_access(spec, owner, made)
-            return self._write_statefulset(spec, sts, owner, restart) or changed
+            access = self._write_access(spec, owner, made)
+            return access | self._write_statefulset(spec, sts, owner, restart)
         except K8sError as err:
             if creating and made and not self.api.dry_run:
                 raise rollback(self.api, spec, made, err) from err
@@ -205,8 +230,8 @@ class EnvironmentService:
             raise K8sError("Dataset PVC(s) %s do not exist in namespace %s" % (", ".join(missing), spec.namespace))
 
     def _write_access(self, spec, owner, made):
-        """Secrets and Service first: the pod mounts / references them."""
-        changed = False
+        """Secrets and Service first: the pod mounts / references them. The Service's answer is returned."""
+        changed, answers = False, {}
         for obj in (spec.ssh_secret(owner), self._jupyter_secret(spec, owner)):
             if obj is not None:
                 obj_changed, before, dummy = ensure(self.api, "Secret", obj, spec.namespace, replace_paths=(("data",),))
@@ -219,27 +244,24 @@ class EnvironmentService:
                 changed = True
         service = spec.service(owner)
         if service is not None:
-            svc_changed, before, self._answers["Service"] = ensure(self.api, "Service", service, spec.namespace)
+            svc_changed, before, answers["Service"] = ensure(self.api, "Service", service, spec.namespace)
             changed |= svc_changed
             if before is None:
                 made.append(("Service", spec.name))
         elif self.api.get("Service", spec.name, spec.namespace) is not None:
             self.api.delete("Service", spec.name, spec.namespace)
-            changed = True
-        return changed
+            changed, answers["Service"] = True, None
+        return Written(changed, answers)
 
     def _write_statefulset(self, spec, sts, owner, restart):
         creating = sts is None
         running = not creating and (sts["spec"].get("replicas") or 0) > 0
         old_key, old_gpus = gpu_request(_container(sts)) if not creating else (None, 0)
         restarted_at = C.rfc3339() if restart else _restarted_at(sts)
-        if restart:
-            self._answers["restarted_at"] = restarted_at
         desired = spec.statefulset(owner, 1, restarted_at)
         if creating:
             desired["metadata"]["annotations"][C.LIFECYCLE_ANNOTATION] = C.append_lifecycle({}, spec.lifecycle_entry("created"))
-            self._answers["StatefulSet"] = self.api.create("StatefulSet", desired, spec.namespace)
-            return True
+            return Written(True, {"StatefulSet": self.api.create("StatefulSet", desired, spec.namespace)})
         self._check_immutable(sts, desired)
         event = None
         if not running:
@@ -262,12 +284,12 @@ class EnvironmentService:
                     patch_body["metadata"]["annotations"][key] = None
         if event is None and is_subset(_non_null(patch_body), sts) and not any(
                 v is None for v in patch_body["metadata"]["annotations"].values()):
-            return False
+            return Written(False)
         if event:
             patch_body["metadata"]["annotations"][C.LIFECYCLE_ANNOTATION] = C.append_lifecycle(
                 current_ann, spec.lifecycle_entry(event))
-        self._answers["StatefulSet"] = self.api.patch("StatefulSet", spec.name, patch_body, spec.namespace)
-        return True
+        answer = self.api.patch("StatefulSet", spec.name, patch_body, spec.namespace)
+        return Written(True, {"StatefulSet": answer}, restarted_at if restart else None)
 
     def _check_growth(self, spec):
         """A running environment asks for more GPUs (or another kind): its pod is replaced, so
@@ -288,7 +310,7 @@ class EnvironmentService:
         """Start / restart an existing environment as it is (no image given: its spec is kept)."""
         running = (sts["spec"].get("replicas") or 0) > 0
         if running and not restart:
-            return False
+            return Written(False)
         if not running and spec.params.get("capacity_check", True):
             problems = capacity_problems(self.api, spec, new_home=False)
             if problems:
@@ -300,12 +322,11 @@ class EnvironmentService:
         if not running:
             annotations.update({k: None for k in (C.STOPPED_BY_ANNOTATION, C.NOTICE_ANNOTATION) if k in current_ann})
         patch_body = {"metadata": {"annotations": annotations}, "spec": {"replicas": 1}}
+        restarted_at = C.rfc3339() if restart else None
         if restart:
-            self._answers["restarted_at"] = C.rfc3339()
-            patch_body["spec"]["template"] = {"metadata": {"annotations": {
-                C.RESTARTED_AT_ANNOTATION: self._answers["restarted_at"]}}}
-        self._answers["StatefulSet"] = self.api.patch("StatefulSet", spec.name, patch_body, spec.namespace)
-        return True
+            patch_body["spec"]["template"] = {"metadata": {"annotations": {C.RESTARTED_AT_ANNOTATION: restarted_at}}}
+        answer = self.api.patch("StatefulSet", spec.name, patch_body, spec.namespace)
+        return Written(True, {"StatefulSet": answer}, restarted_at)
 
     def _jupyter_secret(self, spec, owner):
         if not spec.jupyter.get("enabled"):
@@ -332,9 +353,9 @@ class EnvironmentService:
         if sts is None:
             raise K8sError("Environment %s does not exist in workspace %s: nothing to stop" % (spec.name, spec.workspace))
         if not sts["spec"].get("replicas"):
-            return False
-        self._answers["StatefulSet"] = stop(self.api, sts, spec.params.get("stopped_by") or "user", spec.params.get("notice"))
-        return True
+            return Written(False)
+        answer = stop(self.api, sts, spec.params.get("stopped_by") or "user", spec.params.get("notice"))
+        return Written(True, {"StatefulSet": answer})
 
     def _absent(self, spec, sts):
         changed = False
@@ -345,9 +366,6 @@ class EnvironmentService:
             entry = C.lifecycle_event("deleted", gpus=last.get("gpus", 0), gpu_model=last.get("gpu_model", ""),
                                       resource_key=last.get("resource_key", C.GPU_RESOURCE), cpu=last.get("cpu", ""),
                                       memory=last.get("memory", ""), storage=last.get("storage", ""))
-            if (sts["spec"].get("replicas") or 0) == 0:
-                # already stopped: the running interval ended at "stopped"; still mark the deletion
-                pass
             archive_lifecycle(self.api, spec.namespace, spec.name, events + [entry])
             self.api.delete("StatefulSet", spec.name, spec.namespace)
             changed = True
@@ -359,10 +377,12 @@ class EnvironmentService:
         if spec.params.get("delete_home"):
             if self.api.delete("PersistentVolumeClaim", "%s-%s-0" % (C.HOME_VOLUME, spec.name), spec.namespace) is not None:
                 changed = True
-        return changed
+        return Written(changed)
 
     # -- waiting ------------------------------------------------------------------------------
-    def _wait(self, spec, state, timeout, sleep):
+    def _wait(self, spec, state, timeout, sleep, restarted_at=None):
+        """Until the pod is ready (or gone, when stopping); ``restarted_at``: the stamp of this run's
+        restart, which the new pod carries."""
         deadline = self.clock() + timeout
         pod_name = "%s-0" % spec.name
         while True:
@@ -373,7 +393,6 @@ class EnvironmentService:
                 problem = "pod %s still exists" % pod_name
             else:
                 problem = pod_problem(pod, self._events(spec) if pod is None else ())
-                restarted_at = self._answers.get("restarted_at")
                 replacing = pod is not None and restarted_at and \
                     ((pod.get("metadata") or {}).get("annotations") or {}).get(C.RESTARTED_AT_ANNOTATION) != restarted_at
                 if replacing:

@@ -36,6 +36,26 @@ IDLE_POLICY_TYPES = {"enabled": "bool", "threshold": "percent", "idle_minutes": 
                      "min_runtime_minutes": 0}
 
 
+def access_options():
+    """gpu_environment's options for the ways into an environment (SSH, Jupyter, RDP), each off unless enabled."""
+    return dict(
+        ssh=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            authorized_keys=dict(type="list", elements="str", default=[], no_log=True),
+            port=dict(type="int", default=22),
+        )),
+        jupyter=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            token=dict(type="str", no_log=True),
+            port=dict(type="int", default=8888),
+        )),
+        rdp=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=False),
+            port=dict(type="int", default=3389),
+        )),
+    )
+
+
 def _inside(path, directory):
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 

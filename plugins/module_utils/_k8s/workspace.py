@@ -374,10 +374,18 @@ class Workspace(K8sResource):
 
 
 class WorkspaceService:
-    """``present(params)`` / ``absent(params)`` -> ``(changed, before, after)`` (the module's view of a run)."""
+    """``run(params)``: gpu_workspace's result; ``present(params)`` / ``absent(params)`` -> ``(changed, before,
+    after)``."""
 
     def __init__(self, api):
         self.api = api
+
+    def run(self, params):
+        """The module's result for ``params["state"]`` (``present`` by default): ``changed``, ``workspace``
+        (the view after the run, or the server's dry-run answer in check mode) and ``diff``."""
+        state = "absent" if params.get("state") == "absent" else "present"
+        changed, before, after = self._run(params, state)
+        return {"changed": changed, "workspace": after, "diff": {"before": before, "after": after}}
 
     def _run(self, params, state):
         result = Workspace(self.api, dict(params, state=state)).run()

@@ -9,7 +9,6 @@ import base64
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s import constants as C
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment import (
@@ -21,6 +20,7 @@ from ansible_collections.opsforge.infra.plugins.module_utils._k8s.environment im
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.modules import gpu_environment
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi, namespace
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules.module_runner import inject_api, run_module
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH9H2x1ss7cWmBuY3 alice@laptop"
 A100 = "NVIDIA-A100-SXM4-80GB"
@@ -329,18 +329,8 @@ def test_info_uses_three_list_calls_for_many_environments():
 
 
 def _run(monkeypatch, capsys, module, api, check=False, **args):
-    def fake_get_api(mod, api_client=None, retries=3):
-        api.dry_run = mod.check_mode
-        return api
-
-    monkeypatch.setattr(module, "get_api", fake_get_api)
-    if check:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    return json.loads(out[out.index("{"):])
+    inject_api(monkeypatch, module, api)
+    return run_module(capsys, module, check=check, **args)
 
 
 def test_module_hides_the_jupyter_token(monkeypatch, capsys):
@@ -713,3 +703,14 @@ def test_catalogue_gpu_models_are_enforced():
                                        "NVIDIA-A100-SXM4-80GB"):
         service(api).run(params(image=None, catalogue_image="pytorch"))
     assert api.writes == []
+
+
+def test_check_mode_predicts_the_nodeport_host_the_apply_returns():
+    """A NodePort environment is reached on a node's address: check mode names the one the apply reports."""
+    api = cluster()
+    api.dry_run = True
+    predicted = service(api).run(params(service_type="NodePort"))
+    api.dry_run = False
+    applied = service(api).run(params(service_type="NodePort"))
+    assert predicted["environment"]["access"]["host"] == applied["environment"]["access"]["host"] == "10.0.0.7"
+    assert predicted["environment"]["access"] == applied["environment"]["access"]

@@ -6,18 +6,17 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.errors import K8sError
 from ansible_collections.opsforge.infra.plugins.module_utils._k8s.workspace import WorkspaceService, member_binding_name
 from ansible_collections.opsforge.infra.plugins.modules import gpu_workspace
 from ansible_collections.opsforge.infra.tests.unit.plugins.module_utils.k8s.test_k8s_fake_api import FakeApi
+from ansible_collections.opsforge.infra.tests.unit.plugins.modules import module_runner
 
 PARAMS = dict(name="vision", namespace=None, labels=None, annotations=None, force=False, purge_members=True,
               quota={"gpus": {"nvidia.com/gpu": 8}, "cpu": "64", "memory": None, "storage": "1Ti", "pods": 20,
@@ -35,18 +34,8 @@ def params(**extra):
 
 def run_module(monkeypatch, capsys, store, check=False, **args):
     """Run the module with ``store`` (a FakeApi) injected as its API client."""
-    def fake_get_api(module, api_client=None, retries=3):
-        store.dry_run = module.check_mode
-        return store
-
-    monkeypatch.setattr(gpu_workspace, "get_api", fake_get_api)
-    if check:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            gpu_workspace.main()
-    out = capsys.readouterr().out
-    return json.loads(out[out.index("{"):])
+    module_runner.inject_api(monkeypatch, gpu_workspace, store)
+    return module_runner.run_module(capsys, gpu_workspace, check=check, **args)
 
 
 def test_create_then_idempotent():
