@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import openapi_config
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import TEA_OPENAPI, openapi_config, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 
@@ -111,3 +111,9 @@ def run_record(api, params, check_mode):
                            Type=record_type, Value=value, TTL=ttl)
             after["record_id"] = body.get("RecordId")
     return dict(changed=True, diff=dict(before=before, after=after), record=after)
+
+
+def run_alidns_record(module):
+    """alidns_record's one call: the record converged. Alidns is global: without a region, cn-hangzhou signs."""
+    return run_flow(module, (TEA_OPENAPI, TEA_CLIENT), lambda creds, params: Alidns(creds, params["endpoint"]), run_record,
+                    default_region="cn-hangzhou")
