@@ -119,13 +119,12 @@ record:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import alidns
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, TEA_OPENAPI, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         domain=dict(type="str", required=True),
         record=dict(type="str", required=True),
@@ -134,16 +133,12 @@ def main():
         ttl=dict(type="int"),
         endpoint=dict(type="str", default=alidns.ENDPOINT),
     ))
-    spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(TEA_OPENAPI)
-    module.require(alidns.TEA_CLIENT)
-    try:
-        creds = credentials(dict(module.params, region=module.params.get("region") or "cn-hangzhou"))
-        result = alidns.run_record(alidns.Alidns(creds, module.params["endpoint"]), module.params, module.check_mode)
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(result)
+    return spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(alidns.run_alidns_record, module)
 
 
 if __name__ == "__main__":

@@ -182,13 +182,12 @@ function:
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import fc
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         name=dict(type="str", required=True),
         account_id=dict(type="str", fallback=(env_fallback, ["ALIBABA_CLOUD_ACCOUNT_ID"])),
@@ -210,18 +209,12 @@ def main():
             disable_url_internet=dict(type="bool", default=True),
         )),
     ))
-    spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(FC_CLIENT)
-    module.require(FC_MODELS)
-    module.require(TEA_OPENAPI)
-    try:
-        creds = credentials(module.params)
-        client = fc.fc_client(creds, module.params["account_id"], module.params["endpoint"])
-        result = fc.run(client, module.params, module.check_mode)
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(result)
+    return spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(fc.run_fc_function, module)
 
 
 if __name__ == "__main__":

@@ -56,33 +56,24 @@ function:
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import fc
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, FC_CLIENT, FC_MODELS, TEA_OPENAPI, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         name=dict(type="str", required=True),
         trigger_name=dict(type="str", default="http"),
         account_id=dict(type="str", fallback=(env_fallback, ["ALIBABA_CLOUD_ACCOUNT_ID"])),
         endpoint=dict(type="str"),
     ))
-    spec.merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(FC_CLIENT)
-    module.require(FC_MODELS)
-    module.require(TEA_OPENAPI)
-    try:
-        creds = credentials(module.params)
-        manager = fc.FcFunctionManager(fc.fc_client(creds, module.params["account_id"], module.params["endpoint"]), module.params["name"])
-        function = manager.describe()
-        if function is not None:
-            function["http_trigger"] = manager.describe_trigger(module.params["trigger_name"])
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(changed=False, exists=function is not None, function=function or {})
+    return spec.merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(fc.run_fc_function_info, module)
 
 
 if __name__ == "__main__":

@@ -181,8 +181,7 @@ bucket:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import oss
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, OSS2, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, TAGS_SPEC, state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
@@ -197,7 +196,7 @@ RULE_SPEC = dict(
 )
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         name=dict(type="str", required=True),
         endpoint=dict(type="str"),
@@ -208,15 +207,12 @@ def main():
         encryption=dict(type="dict", options=dict(algorithm=dict(type="str", choices=["AES256", "KMS", "SM4"]), kms_key_id=dict(type="str"))),
         lifecycle_rules=dict(type="list", elements="dict", options=RULE_SPEC),
     ))
-    spec.merge(state_spec("present", "absent")).merge(TAGS_SPEC).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(OSS2)
-    try:
-        creds = credentials(module.params)
-        result = oss.run(oss.bucket_client(creds, module.params["name"], module.params["endpoint"]), module.params, module.check_mode)
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(result)
+    return spec.merge(state_spec("present", "absent")).merge(TAGS_SPEC).merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(oss.run_oss_bucket, module)
 
 
 if __name__ == "__main__":

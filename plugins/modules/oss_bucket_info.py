@@ -52,23 +52,18 @@ bucket:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import oss
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, OSS2, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
+def argument_spec():
+    return ArgumentSpec(dict(name=dict(type="str", required=True), endpoint=dict(type="str"))).merge(AUTH_SPEC)
+
+
 def main():
-    spec = ArgumentSpec(dict(name=dict(type="str", required=True), endpoint=dict(type="str")))
-    spec.merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(OSS2)
-    try:
-        creds = credentials(module.params)
-        bucket = oss.OssBucketManager(oss.bucket_client(creds, module.params["name"], module.params["endpoint"])).describe()
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(changed=False, exists=bucket is not None, bucket=bucket or {})
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(oss.run_oss_bucket_info, module)
 
 
 if __name__ == "__main__":

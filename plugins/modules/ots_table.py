@@ -147,13 +147,12 @@ table:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import ots
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, TABLESTORE, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         instance=dict(type="str", required=True),
         endpoint=dict(type="str"),
@@ -169,16 +168,12 @@ def main():
         reserved_read=dict(type="int", default=0),
         reserved_write=dict(type="int", default=0),
     ))
-    spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(TABLESTORE)
-    try:
-        creds = credentials(module.params)
-        client = ots.ots_client(creds, module.params["instance"], module.params["endpoint"])
-        result = ots.run(client, module.params, module.check_mode)
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(result)
+    return spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(ots.run_ots_table, module)
 
 
 if __name__ == "__main__":

@@ -114,13 +114,12 @@ role:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import ram
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC, RAM_CLIENT, RAM_MODELS, TEA_OPENAPI, credentials
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import AUTH_SPEC
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import ArgumentSpec, state_spec
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule
 
 
-def main():
+def argument_spec():
     spec = ArgumentSpec(dict(
         name=dict(type="str", required=True),
         assume_role_policy=dict(type="raw"),
@@ -130,17 +129,12 @@ def main():
             name=dict(type="str", required=True), type=dict(type="str", default="Custom", choices=["System", "Custom"]))),
         purge_policies=dict(type="bool", default=True),
     ))
-    spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
-    module = OpsforgeModule(supports_check_mode=True, **spec.module_kwargs())
-    module.require(RAM_CLIENT)
-    module.require(RAM_MODELS)
-    module.require(TEA_OPENAPI)
-    try:
-        creds = credentials(module.params)
-        result = ram.run_role(ram.ram_client(creds), module.params, module.check_mode)
-    except AliyunError as exc:
-        module.fail_error(exc)
-    module.exit_result(result)
+    return spec.merge(state_spec("present", "absent")).merge(AUTH_SPEC)
+
+
+def main():
+    module = OpsforgeModule(spec=argument_spec())
+    module.run(ram.run_ram_role, module)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import openapi_config
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import TEA_OPENAPI, openapi_config, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._common.imports import LazyLibrary
 
@@ -43,26 +43,8 @@ class Alidns:
         params = TEA_UTILS.Params(action=action, version=VERSION, protocol=self.protocol, pathname="/", method="POST",
                                   auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
         request = TEA_UTILS.OpenApiRequest(query={k: str(v) for k, v in query.items() if v is not None})
-        try:
-            response = call(what, self.client.call_api, params, request, TEA_RUNTIME.RuntimeOptions())
-        except AliyunError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            raise translate_darabonba(exc, what)
+        response = call(what, self.client.call_api, params, request, TEA_RUNTIME.RuntimeOptions())
         return (response or {}).get("body") or {}
-
-
-def translate_darabonba(exc, what):
-    """The exceptions of alibabacloud-tea-openapi 0.4 (darabonba) as AliyunError; anything else unchanged."""
-    if not type(exc).__module__.startswith(("alibabacloud_tea_openapi", "darabonba")):
-        return exc
-    code = getattr(exc, "code", None)
-    details = {"error_code": code}
-    for key, attr in (("http_status", "status_code"), ("request_id", "request_id")):
-        if getattr(exc, attr, None) is not None:
-            details[key] = getattr(exc, attr)
-    message = getattr(exc, "message", None) or str(exc)
-    return AliyunError("%s failed%s: %s" % (what, " (%s)" % code if code else "", message), details=details, cause=exc)
 
 
 def relative_name(name, domain):
@@ -129,3 +111,9 @@ def run_record(api, params, check_mode):
                            Type=record_type, Value=value, TTL=ttl)
             after["record_id"] = body.get("RecordId")
     return dict(changed=True, diff=dict(before=before, after=after), record=after)
+
+
+def run_alidns_record(module):
+    """alidns_record's one call: the record converged. Alidns is global: without a region, cn-hangzhou signs."""
+    return run_flow(module, (TEA_OPENAPI, TEA_CLIENT), lambda creds, params: Alidns(creds, params["endpoint"]), run_record,
+                    default_region="cn-hangzhou")

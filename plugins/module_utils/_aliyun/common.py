@@ -5,7 +5,13 @@
 # NOTE: THIS IS PRIVATE TO THIS COLLECTION. It is not part of the public API and may change
 # without notice. Do not import it from other collections.
 
-"""Shared auth options, credential resolution and lazily built SDK clients."""
+"""Shared auth options, credential resolution, lazily imported SDKs, and the one flow of every Aliyun module
+(:func:`run_flow`: libraries checked, credentials resolved, client built, resource converged).
+
+Each module's ``main()`` is ``module = OpsforgeModule(spec=argument_spec())`` and
+``module.run(<family call>, module)``; the family call (``fc.run_fc_function``, ``oss.run_oss_bucket_info``, ...)
+names its libraries, its client and its work (converge or describe) and hands them to :func:`run_flow`.
+"""
 
 from __future__ import annotations
 
@@ -91,3 +97,18 @@ def openapi_config(creds, endpoint):
         access_key_id=creds.access_key, access_key_secret=creds.secret_key, security_token=creds.security_token,
         region_id=creds.region, endpoint=endpoint, read_timeout=60000, connect_timeout=10000,
     )
+
+
+def run_flow(module, libraries, connect, work, default_region=None):
+    """The flow every Aliyun module shares; returns the module's result dict.
+
+    Each of ``libraries`` (:class:`LazyLibrary`) must be present and new enough (else the task fails naming its pip
+    package, before anything is done); credentials come from the options, the environment or the CLI profile
+    (``default_region`` where neither names a region); ``connect(creds, params)`` builds the SDK client and
+    ``work(client, params, check_mode)`` converges or describes the resource. Failures are :class:`AliyunError`.
+    """
+    for library in libraries:
+        module.require(library)
+    params = module.params
+    creds = credentials(dict(params, region=params.get("region") or default_region) if default_region else params)
+    return work(connect(creds, params), params, module.check_mode)

@@ -8,9 +8,12 @@
 """The Aliyun family's one error type, and the one place where SDK exceptions are translated.
 
 oss2 (``oss2.exceptions.OssError``), Tablestore (``OTSServiceError`` / ``OTSClientError``)
-and the Tea SDKs (``Tea.exceptions.TeaException`` / ``UnretryableException``) all become
-:class:`AliyunError` with the service's error code and request id. Throttling is retried
-with jittered backoff first; "not found" codes can be turned into ``None``.
+and the Tea SDKs all become :class:`AliyunError` with the service's error code, HTTP status and
+request id. The Tea SDKs are ``Tea.exceptions.TeaException`` / ``UnretryableException`` and what
+alibabacloud-tea-openapi 0.4 raises on top of them (darabonba-core's ``ResponseException``:
+``ClientException``, ``ServerException``, ``ThrottlingException``), whichever client (FC, RAM,
+the generic ``call_api`` of Alidns) raised it. Throttling is retried with jittered backoff first;
+"not found" codes can be turned into ``None``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ THROTTLING_CODES = frozenset([
     "OTSPartitionUnavailable", "OTSTimeout", "OTSInternalServerError",
 ])
 THROTTLING_STATUS = frozenset([429, 503])
+OPENAPI_PACKAGES = frozenset(["Tea", "darabonba", "alibabacloud_tea_openapi"])
 
 
 class AliyunError(OpsforgeError):
@@ -47,14 +51,24 @@ def error_facts(exc):
     if module.startswith("tablestore"):
         status = getattr(exc, "http_status", None)
         return "tablestore", getattr(exc, "code", None), status, getattr(exc, "request_id", None), getattr(exc, "message", None) or str(exc)
-    if module.startswith("Tea") or cls.__name__ in ("TeaException", "UnretryableException"):
-        data = getattr(exc, "data", None) or {}
-        request_id = data.get("RequestId") or data.get("requestId") if isinstance(data, dict) else None
-        status = getattr(exc, "statusCode", None)
+    if is_openapi_error(cls):
+        data = getattr(exc, "data", None)
+        data = data if isinstance(data, dict) else {}
+        request_id = getattr(exc, "request_id", None) or data.get("RequestId") or data.get("requestId")
+        status = getattr(exc, "status_code", None)
+        status = getattr(exc, "statusCode", None) if status is None else status
         inner = getattr(exc, "inner_exception", None)
         message = getattr(exc, "message", None) or (str(inner) if inner else str(exc))
         return "openapi", getattr(exc, "code", None), status, request_id, message
     return None, None, None, None, str(exc)
+
+
+def is_openapi_error(cls):
+    """Whether ``cls`` is an exception of the Tea SDKs: alibabacloud-tea's, darabonba-core's or
+    alibabacloud-tea-openapi's (0.4: ``ClientException`` and its kin), all ``TeaException``s."""
+    if cls.__name__ in ("TeaException", "UnretryableException"):
+        return True
+    return any((base.__module__ or "").split(".")[0] in OPENAPI_PACKAGES for base in cls.__mro__)
 
 
 def is_sdk_error(exc):

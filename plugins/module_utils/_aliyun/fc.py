@@ -16,12 +16,13 @@ from __future__ import annotations
 import base64
 import json
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import FC_CLIENT, FC_MODELS, openapi_config
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import FC_CLIENT, FC_MODELS, TEA_OPENAPI, openapi_config, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
 NOT_FOUND_FUNCTION = ("FunctionNotFound",)
 NOT_FOUND_TRIGGER = ("TriggerNotFound",)
+LIBRARIES = (FC_CLIENT, FC_MODELS, TEA_OPENAPI)
 CONFIG_KEYS = ("runtime", "handler", "memory_size", "timeout", "role", "environment", "description", "internet_access")
 _CRC64_TABLE = []
 
@@ -255,3 +256,26 @@ def plan_function(params, before, trigger_spec):
 def run(client, params, check_mode):
     """Converge one function; return the module result (changed, code_updated, diff, function)."""
     return FcFunction(client, params["name"], params, check_mode).run()
+
+
+def describe_info(client, params, check_mode=False):
+    """fc_function_info's result: the function and the trigger named ``trigger_name``; never a change."""
+    manager = FcFunctionManager(client, params["name"])
+    function = manager.describe()
+    if function is not None:
+        function["http_trigger"] = manager.describe_trigger(params["trigger_name"])
+    return dict(changed=False, exists=function is not None, function=function or {})
+
+
+def _connect(creds, params):
+    return fc_client(creds, params["account_id"], params["endpoint"])
+
+
+def run_fc_function(module):
+    """fc_function's one call."""
+    return run_flow(module, LIBRARIES, _connect, run)
+
+
+def run_fc_function_info(module):
+    """fc_function_info's one call."""
+    return run_flow(module, LIBRARIES, _connect, describe_info)

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import OSS2
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import OSS2, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 from ansible_collections.opsforge.infra.plugins.module_utils._common.argspec import compare_tags
@@ -188,9 +188,6 @@ class OssBucket(AliyunResource):
         call("set tags", self.bucket.put_bucket_tagging, models.Tagging(rule))
 
 
-OssBucketManager = OssBucket  # the name oss_bucket_info reads buckets through
-
-
 def plan_bucket(name, current, params):
     """The list of (change, argument) needed to reach the options in params, and the 'after' state."""
     after = dict(current or {"name": name, "acl": "private", "block_public_access": False, "versioning": "disabled",
@@ -234,3 +231,23 @@ def plan_bucket(name, current, params):
 def run(bucket, params, check_mode):
     """Converge one bucket; return the module result (changed, diff, bucket)."""
     return OssBucket(bucket, params, check_mode).run()
+
+
+def describe_info(bucket, params, check_mode=False):
+    """oss_bucket_info's result: the bucket as oss_bucket returns it; never a change."""
+    current = OssBucket(bucket).describe()
+    return dict(changed=False, exists=current is not None, bucket=current or {})
+
+
+def _connect(creds, params):
+    return bucket_client(creds, params["name"], params["endpoint"])
+
+
+def run_oss_bucket(module):
+    """oss_bucket's one call."""
+    return run_flow(module, (OSS2,), _connect, run)
+
+
+def run_oss_bucket_info(module):
+    """oss_bucket_info's one call."""
+    return run_flow(module, (OSS2,), _connect, describe_info)

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import TABLESTORE
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import TABLESTORE, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
@@ -137,3 +137,8 @@ class OtsTable(AliyunResource):
 def run(client, params, check_mode):
     """Converge one table; return the module result (changed, diff, table)."""
     return OtsTable(client, params["name"], params, check_mode).run()
+
+
+def run_ots_table(module):
+    """ots_table's one call."""
+    return run_flow(module, (TABLESTORE,), lambda creds, params: ots_client(creds, params["instance"], params["endpoint"]), run)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import policy as policy_doc
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import RAM_CLIENT, RAM_MODELS, openapi_config
+from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import RAM_CLIENT, RAM_MODELS, TEA_OPENAPI, openapi_config, run_flow
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.resource import Action, AliyunResource
 
+LIBRARIES = (RAM_CLIENT, RAM_MODELS, TEA_OPENAPI)
 ROLE_NOT_FOUND = ("EntityNotExist.Role",)
 POLICY_NOT_FOUND = ("EntityNotExist.Policy",)
 
@@ -206,3 +207,13 @@ class RamPolicy(AliyunResource):
 def run_policy(client, params, check_mode):
     """Converge one custom policy; return the module result (changed, diff, policy)."""
     return RamPolicy(client, params, check_mode).run()
+
+
+def run_ram_role(module):
+    """ram_role's one call."""
+    return run_flow(module, LIBRARIES, lambda creds, params: ram_client(creds), run_role)
+
+
+def run_ram_policy(module):
+    """ram_policy's one call."""
+    return run_flow(module, LIBRARIES, lambda creds, params: ram_client(creds), run_policy)
