@@ -382,3 +382,31 @@ def test_tar_rollback_starts_the_version_rolled_back_to_and_keeps_current_when_u
     again = os.lstat(os.path.join(r.deploy_dir, "current"))
     assert (again.st_ino, again.st_mtime_ns) == (link.st_ino, link.st_mtime_ns)  # current not re-created
     assert open(starts).read().split() == ["1", "2", "1"]  # nothing to restart: the app never changed
+
+
+def test_deploy_tar_runs_the_stage_asked_for_and_every_result_carries_the_transfer(tar_run):
+    """The module's one call: probe, extract or deploy by ``stage``; the deploy's result and any failure
+    return the transfer the action plugin reported ({} when it sent none)."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import deploy_tar
+
+    r = tar_run
+    pkg = r.release("1")
+    size, sha, chunks = file_hashes(pkg, CHUNK)
+    params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
+    params.update(app="web", version="1", deploy_dir=r.deploy_dir, state_dir=r.state, chunk_size=CHUNK, src=pkg,
+                  package_sha256=sha, package_size=size, chunk_sha256=chunks,
+                  health_checks=[dict(port=r.server.port, retries=0, delay=0, timeout=5)])
+    probe = deploy_tar(dict(params, stage="probe"))
+    assert probe["missing"] == list(range(len(chunks))) and "transfer" not in probe
+    upload(pkg, r.state, sha)
+    assert deploy_tar(dict(params, stage="extract"), check_mode=True) == dict(changed=False, staged=None, reason=None)
+    with pytest.raises(DeployError, match="do not describe the same package") as err:
+        deploy_tar(dict(params, chunk_sha256=["0" * 64, "1" * 64]))
+    assert err.value.details["transfer"] == {}
+    transfer = dict(method="put_file", bytes_sent=size)
+    result = deploy_tar(dict(params, transfer=transfer))
+    assert result["deploy"]["status"] == "success" and result["transfer"] == transfer and r.current() == "version=1"
+    assert deploy_tar(dict(params, version="2", stage="probe"))["missing"] == [0]
+    with pytest.raises(DeployError, match="deploy of web 2 failed") as err:  # no chunk was sent: verification fails
+        deploy_tar(dict(params, version="2", transfer=transfer))
+    assert err.value.details["transfer"] == transfer and err.value.details["deploy"]["status"] == "failed"
