@@ -283,6 +283,44 @@ def test_chain_reader_reads_and_seeks_across_chunks(tmp_path):
     reader.close()
 
 
+def chunk_reader(tmp_path, kind):
+    """The bytes of a four-chunk package and one of the two readers over its chunks (all on the host)."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import ArrivingChunks, ChainReader
+
+    data = os.urandom(CHUNK * 3 + 11)
+    src = tmp_path / "p"
+    src.write_bytes(data)
+    size, _sha, chunks = file_hashes(str(src), CHUNK)
+    up = upload(str(src), str(tmp_path / "s"), "x")
+    if kind == "chain":
+        return data, ChainReader([os.path.join(up, chunk_name(i)) for i in range(len(chunks))])
+    return data, ArrivingChunks(up, chunks, [], CHUNK, size, idle=1)
+
+
+@pytest.mark.parametrize("kind", ["chain", "arriving"])
+def test_both_chunk_readers_are_one_reader_over_the_chunk_files(tmp_path, kind):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy import chunks
+
+    data, reader = chunk_reader(tmp_path, kind)
+    assert isinstance(reader, chunks._PartsReader)
+    assert not {"readinto", "seek", "tell", "close"} & set(vars(type(reader)))  # written once, in the base
+    assert reader.size == len(data) and [part[:2] for part in reader.parts] == [(0, CHUNK), (CHUNK, CHUNK),
+                                                                                 (2 * CHUNK, CHUNK), (3 * CHUNK, 11)]
+    reader.wait_range(CHUNK - 1, 2)
+    assert reader.read() == data
+    reader.seek(CHUNK - 3)
+    # The batch reader fills across chunk ends; the arriving one stops at one, never waiting for a chunk early.
+    assert reader.read(10) == data[CHUNK - 3:CHUNK + 7 if kind == "chain" else CHUNK]
+    reader.seek(-5, 2)
+    assert reader.read() == data[-5:] and reader.tell() == len(data)
+    reader.seek(CHUNK)
+    os.truncate(reader.parts[1][2], 100)  # a chunk that shrank under the reader
+    with pytest.raises(OSError, match="chunk 1 is shorter than it was"):
+        reader.read()
+    reader.close()
+    assert reader.closed
+
+
 def test_extract_straight_from_chunks(tmp_path):
     blob = os.urandom(CHUNK * 5)
     pkg = make_tar(tmp_path / "p.tgz", {"index.html": "ok", "blob": blob})
