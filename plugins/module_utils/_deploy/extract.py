@@ -46,8 +46,8 @@ class Refused(Exception):
 class ReleaseTarFile(tarfile.TarFile):
     """A TarFile that copies regular files of an uncompressed package straight from the chunk
     files with ``os.copy_file_range`` (in the kernel, no copy through Python) when it reads a chain of
-    chunk files (a ``chunks._PartsReader``: ``parts`` and ``wait_range``). Compressed packages, sparse members and kernels without
-    that call go through tarfile's own copy."""
+    chunk files (a ``chunks._PartsReader``: ``parts`` and ``wait_range``). Compressed packages, sparse
+    members and kernels without that call go through tarfile's own copy."""
 
     def makefile(self, tarinfo, targetpath):
         reader = self.fileobj
