@@ -17,13 +17,13 @@ import subprocess
 import sys
 import tarfile
 import time
-import urllib.request
 
 import pytest
 
 from ansible_collections.opsforge.infra.plugins.action.deploy_tar import STREAMS
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import RECEIVER
-from lab import ROOT, ansible_env, kill_tree, run_playbook
+from lab import ROOT, ansible_env, http_get, kill_tree, run_playbook
+from lab import deploy_sh as sh
 
 APP = "opsforge-deploy-test-tar"
 PORT = 18601
@@ -47,16 +47,8 @@ PLAY = """
 """
 
 
-def sh(cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
-
-
 def get(path="/"):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (PORT, path), timeout=3) as resp:
-            return resp.read().decode().strip()
-    except Exception as exc:  # noqa: BLE001
-        return "ERROR %s" % exc
+    return http_get("http://127.0.0.1:%d%s" % (PORT, path))
 
 
 def make_tar(path, files, links=(), extra=None):
