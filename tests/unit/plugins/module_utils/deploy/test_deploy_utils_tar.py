@@ -304,8 +304,8 @@ def test_both_chunk_readers_are_one_reader_over_the_chunk_files(tmp_path, kind):
     data, reader = chunk_reader(tmp_path, kind)
     assert isinstance(reader, chunks._PartsReader)
     assert not {"readinto", "seek", "tell", "close"} & set(vars(type(reader)))  # written once, in the base
-    assert reader.size == len(data) and [part[:2] for part in reader.parts] == [(0, CHUNK), (CHUNK, CHUNK),
-                                                                                 (2 * CHUNK, CHUNK), (3 * CHUNK, 11)]
+    assert reader.size == len(data)
+    assert [part[:2] for part in reader.parts] == [(0, CHUNK), (CHUNK, CHUNK), (2 * CHUNK, CHUNK), (3 * CHUNK, 11)]
     reader.wait_range(CHUNK - 1, 2)
     assert reader.read() == data
     reader.seek(CHUNK - 3)
