@@ -4,7 +4,9 @@
 """Helpers for tests that use the lab (see docs/developing.md).
 
 ``lab_env()`` reads ``.lab/lab.env``; ``run_playbook()`` runs ``ansible-playbook`` against the
-lab inventory and returns the per-task results parsed from the ``json`` callback.
+lab inventory and returns the per-task results parsed from the ``json`` callback. The deploy tests and
+benchmarks share ``host_sh()`` (a shell in a lab host), ``http_get()``, ``Hammer`` (a client recording every
+answer) and ``private_nginx()`` / ``zero_downtime_nginx()`` (an nginx of their own on the controller).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -206,3 +210,100 @@ def prometheus_with_samples(work, openmetrics_text, port):
         finally:
             proc.terminate()
             proc.wait(20)
+
+
+# The deploy tests' and benchmarks' shared pieces: a shell in a lab host, a client that records what it is
+# answered, and a private nginx on the controller.
+
+def host_sh(host, cmd, check=True):
+    """Run ``cmd`` with ``sh -c`` in the lab host ``host`` (``deploy``, ``fleet1``, ...: container
+    ``opsforge-lab-<host>``) through docker exec; the CompletedProcess, with text output."""
+    return subprocess.run(["docker", "exec", "opsforge-lab-%s" % host, "sh", "-c", cmd], capture_output=True, text=True,
+                          check=check)
+
+
+def deploy_sh(cmd, check=True):
+    """:func:`host_sh` in the lab's deploy host, where the deploy tests deploy to."""
+    return host_sh("deploy", cmd, check=check)
+
+
+def http_get(url, timeout=3):
+    """The body of ``url`` (stripped), or ``ERROR <why>`` when there is no answer or not a 2xx one."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read().decode().strip()
+    except Exception as exc:  # noqa: BLE001  pylint: disable=broad-except
+        return "ERROR %s" % exc
+
+
+class Hammer(threading.Thread):
+    """A client sending requests to ``url`` the whole time (``pause`` seconds apart) until ``stop`` is set or it
+    has ``limit`` answers; records every answer. An answer that does not name a version is a failure."""
+
+    def __init__(self, url, timeout=5, pause=0.01, limit=None):
+        super().__init__(daemon=True)
+        self.url, self.timeout, self.pause, self.limit = url, timeout, pause, limit
+        self.answers = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set() and (self.limit is None or len(self.answers) < self.limit):
+            self.answers.append(http_get(self.url, timeout=self.timeout))
+            time.sleep(self.pause)
+
+    def failures(self):
+        return [answer for answer in self.answers if not answer.startswith("version=")]
+
+
+NGINX_MAIN = """
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+    include {d}/upstreams/*.conf;
+{http}
+}}
+"""
+
+
+@contextlib.contextmanager
+def private_nginx(http, upstreams=None, prefix="opsforge-nginx-"):
+    """A private nginx on the controller, its config and temp files in a new directory: ``http`` is the text of
+    its http block (servers, listening on 127.0.0.1 only), ``upstreams`` ``{name: text}`` files included from
+    ``upstreams/<name>.conf``. Yields ``dict(dir, upstreams, test, reload)`` (the last two: nginx command lines);
+    stops it and removes the directory on exit."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        os.makedirs(os.path.join(work, "tmp"))
+        os.makedirs(os.path.join(work, "upstreams"))
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w", encoding="utf-8") as handle:
+            handle.write(NGINX_MAIN.format(d=work, http=http))
+        for name, text in (upstreams or {}).items():
+            with open(os.path.join(work, "upstreams", name + ".conf"), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        base = ["nginx", "-c", conf, "-p", work]
+        subprocess.run(base, check=True)
+        try:
+            yield dict(dir=work, upstreams=os.path.join(work, "upstreams"), test=base + ["-t"], reload=base + ["-s", "reload"])
+        finally:
+            subprocess.run(base + ["-s", "quit"], check=False)
+            time.sleep(0.5)  # let the workers finish before their directory goes
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def zero_downtime_nginx(app, port=18080):
+    """The nginx that deploy_docker's zero_downtime strategy switches: 127.0.0.1:``port`` proxies to the upstream
+    ``opsforge_<app>`` (no retries, so a gap shows), whose file (``upstream`` in the yielded dict, with ``test``
+    and ``reload``) the module rewrites; it starts pointing at a port nobody listens on."""
+    name = "opsforge_%s" % app.replace("-", "_")
+    http = "    server {\n        listen 127.0.0.1:%d;\n        location / { proxy_pass http://%s; proxy_next_upstream off; }\n    }" % (
+        port, name)
+    with private_nginx(http, {app: "upstream %s { server 127.0.0.1:18599; }\n" % name}, prefix="opsforge-%s-nginx-" % app) as nginx:
+        yield dict(nginx, upstream=os.path.join(nginx["upstreams"], app + ".conf"))

@@ -263,24 +263,12 @@ refused_members:
 """
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.module import OpsforgeModule  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError  # noqa: E402
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TAR_OPTIONS, TarDeployment  # noqa: E402
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import TAR_OPTIONS, deploy_tar  # noqa: E402
 
 
 def main():
-    module = OpsforgeModule(argument_spec=TAR_OPTIONS, supports_check_mode=True)
-    try:
-        deployment = TarDeployment(module.params, check_mode=module.check_mode)
-        if module.params["stage"] == "probe":
-            result = deployment.probe()
-        elif module.params["stage"] == "extract":
-            result = deployment.stream()
-        else:
-            result = deployment.run()
-            result["transfer"] = module.params.get("transfer") or {}
-    except DeployError as exc:
-        module.fail_error(exc, transfer=exc.details.get("transfer", module.params.get("transfer") or {}))
-    module.exit_result(result)
+    module = OpsforgeModule(spec=TAR_OPTIONS)
+    module.run(deploy_tar, module.params, check_mode=module.check_mode)
 
 
 if __name__ == "__main__":

@@ -9,18 +9,14 @@ private nginx on 127.0.0.1:18080 (config in a temp dir) in front of the app.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
-import threading
 import time
-import urllib.request
 
 import pytest
 
 import docker
-from lab import lab_env, run_playbook
+from lab import Hammer, http_get, lab_env, run_playbook, zero_downtime_nginx
 
 APP = "opsforge-deploy-test-docker"
 PORT = 18501
@@ -52,12 +48,8 @@ INFO = """
 """
 
 
-def get(url, timeout=2):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.read().decode().strip()
-    except Exception as exc:  # noqa: BLE001
-        return "ERROR %s" % exc
+def get(url):
+    return http_get(url, timeout=2)
 
 
 def cleanup(client, prefix):
@@ -148,61 +140,12 @@ def test_docker_registry_password_is_not_logged(client, state_dir):
     assert "pw-should-not-leak" not in repr(res)
 
 
-NGINX_CONF = """
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-    include {d}/upstreams/*.conf;
-    server {{
-        listen 127.0.0.1:18080;
-        location / {{ proxy_pass http://opsforge_{app}; proxy_next_upstream off; }}
-    }}
-}}
-"""
-
-
 @pytest.fixture
 def nginx():
     if not shutil.which("nginx"):
         pytest.skip("nginx is not installed (lab/install-deps.sh installs nginx-light)")
-    d = tempfile.mkdtemp(prefix="opsforge-deploy-test-nginx-")
-    os.makedirs(os.path.join(d, "tmp"))
-    os.makedirs(os.path.join(d, "upstreams"))
-    conf = os.path.join(d, "nginx.conf")
-    app = APP.replace("-", "_")
-    with open(conf, "w") as handle:
-        handle.write(NGINX_CONF.format(d=d, app=app))
-    with open(os.path.join(d, "upstreams", APP + ".conf"), "w") as handle:
-        handle.write("upstream opsforge_%s { server 127.0.0.1:18599; }\n" % app)
-    base = ["nginx", "-c", conf, "-p", d]
-    subprocess.run(base, check=True)
-    yield dict(dir=d, upstream=os.path.join(d, "upstreams", APP + ".conf"), test=base + ["-t"], reload=base + ["-s", "reload"])
-    subprocess.run(base + ["-s", "quit"], check=False)
-    time.sleep(0.5)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-class Hammer(threading.Thread):
-    """A client sending requests through nginx the whole time; records every answer."""
-
-    def __init__(self, url):
-        super().__init__(daemon=True)
-        self.url = url
-        self.answers = []
-        self.stop = threading.Event()
-
-    def run(self):
-        while not self.stop.is_set():
-            self.answers.append(get(self.url, timeout=5))
-            time.sleep(0.01)
-
-    def failures(self):
-        return [a for a in self.answers if not a.startswith("version=")]
+    with zero_downtime_nginx(APP) as server:
+        yield server
 
 
 def test_docker_zero_downtime_behind_nginx(client, state_dir, nginx):

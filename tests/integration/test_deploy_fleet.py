@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
-import threading
 import time
-import urllib.request
 
 import pytest
 
-from lab import ROOT, run_playbook
+from lab import ROOT, Hammer, host_sh, http_get, private_nginx, run_playbook
 
 APP = "opsforge-fleet-test"
 STATE_DIR = "/var/lib/opsforge-deploy-test/fleet"
@@ -47,55 +43,22 @@ printf 'version=%s\n' "$DEPLOY_VERSION" > /srv/fleetapp/www/index.new && mv /srv
 systemctl restart fleetapp
 """
 
-NGINX_CONF = """
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}; proxy_temp_path {d};
-    upstream fleet {{
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
+# nginx retries another host while one restarts. max_fails=0: a host that refused one connection while it restarted is
+# tried again at once, not set aside for fail_timeout (with six hosts restarting batch by batch, all of them could be
+# set aside at the same moment).
+NGINX_HTTP = """
+    upstream fleet {
+%s
+    }
+    server {
+        listen 127.0.0.1:%d;
+        location / {
             proxy_pass http://fleet;
             proxy_connect_timeout 1s;
             proxy_next_upstream error timeout http_502 http_503;
             proxy_next_upstream_tries 6;
-        }}
-    }}
-}}
-"""
-
-
-def ssh_host(host, cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-%s" % host, "sh", "-c", cmd], capture_output=True, text=True,
-                          check=check)
-
-
-def get(url, timeout=3):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.read().decode().strip()
-    except Exception as exc:  # noqa: BLE001
-        return "ERROR %s" % exc
-
-
-class Hammer(threading.Thread):
-    def __init__(self, url):
-        super().__init__(daemon=True)
-        self.url, self.answers, self.stop = url, [], threading.Event()
-
-    def run(self):
-        while not self.stop.is_set():
-            self.answers.append(get(self.url))
-            time.sleep(0.02)
-
-    def failures(self):
-        return [a for a in self.answers if not a.startswith("version=")]
+        }
+    }""" % ("\n".join("        server 127.0.0.1:%d max_fails=0;" % port for port in PORTS.values()), NGINX_PORT)
 
 
 @pytest.fixture
@@ -105,21 +68,13 @@ def fleet(lab):
     assert proc.returncode == 0, proc.stderr[-3000:]
     clean = "systemctl stop fleetapp 2>/dev/null; rm -rf %s /srv/fleetapp /etc/systemd/system/fleetapp.service" % STATE_DIR
     for host in HOSTS:
-        ssh_host(host, clean, check=False)
-    d = tempfile.mkdtemp(prefix="opsforge-fleet-nginx-")
-    # max_fails=0: a host that refused one connection while it restarted is tried again at once, not set aside for
-    # fail_timeout (with six hosts restarting batch by batch, all of them could be set aside at the same moment)
-    servers = "".join("        server 127.0.0.1:%d max_fails=0;\n" % port for port in PORTS.values())
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as handle:
-        handle.write(NGINX_CONF.format(d=d, servers=servers, port=NGINX_PORT))
-    base = ["nginx", "-c", conf, "-p", d]
-    subprocess.run(base, check=True)
-    yield
-    subprocess.run(base + ["-s", "quit"], check=False)
-    shutil.rmtree(d, ignore_errors=True)
-    for host in HOSTS:
-        ssh_host(host, clean, check=False)
+        host_sh(host, clean, check=False)
+    try:
+        with private_nginx(NGINX_HTTP, prefix="opsforge-fleet-nginx-"):
+            yield
+    finally:
+        for host in HOSTS:
+            host_sh(host, clean, check=False)
 
 
 def rolling(version, broken=(), batches=(2, 2, 2)):
@@ -132,11 +87,11 @@ def rolling(version, broken=(), batches=(2, 2, 2)):
 
 
 def served():
-    return {host: get("http://127.0.0.1:%d/" % port) for host, port in PORTS.items()}
+    return {host: http_get("http://127.0.0.1:%d/" % port) for host, port in PORTS.items()}
 
 
 def records(host):
-    out = ssh_host(host, "cat %s/records/%s.jsonl 2>/dev/null" % (STATE_DIR, APP), check=False).stdout
+    out = host_sh(host, "cat %s/records/%s.jsonl 2>/dev/null" % (STATE_DIR, APP), check=False).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -145,7 +100,7 @@ def test_failing_last_batch_rolls_the_whole_fleet_back_without_a_failed_request(
     assert run.rc == 0, run.explain()
     assert served() == {host: "version=1" for host in HOSTS}
 
-    hammer = Hammer("http://127.0.0.1:%d/" % NGINX_PORT)
+    hammer = Hammer("http://127.0.0.1:%d/" % NGINX_PORT, timeout=3, pause=0.02)
     hammer.start()
     try:
         time.sleep(1)

@@ -12,7 +12,6 @@ import datetime
 import io
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import time
@@ -21,6 +20,7 @@ import ansible_runner
 import pytest
 
 from lab import INVENTORY, ansible_env
+from lab import deploy_sh as sh
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit", "plugins", "module_utils", "deploy"))
 from deploy_helpers import Server  # noqa: E402
@@ -47,10 +47,6 @@ PLAY = """
       register: result
       %(async)s
 """
-
-
-def sh(cmd):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=False)
 
 
 def epoch(stamp):

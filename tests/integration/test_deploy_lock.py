@@ -14,6 +14,7 @@ import time
 import pytest
 
 from lab import ROOT, ansible_env, run_playbook
+from lab import deploy_sh as sh
 
 APP = "opsforge-deploy-test-lock"
 STATE_DIR = "/var/lib/opsforge-deploy-test/lock"
@@ -29,10 +30,6 @@ PLAY = """
       register: result
       ignore_errors: true
 """
-
-
-def sh(cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
 
 
 @pytest.fixture

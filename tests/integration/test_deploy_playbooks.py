@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import pytest
 
 from lab import ROOT, run_playbook
+from lab import deploy_sh as sh
 
 APP = "opsforge-deploy-test-playbooks"
 STATE_DIR = "/var/lib/opsforge-deploy-test/playbooks"
 SERVE = "/srv/%s" % APP
 SCRIPT = "mkdir -p %s && printf 'version=%%s\\n' \"$DEPLOY_VERSION\" > %s/version" % (SERVE, SERVE)
-
-
-def sh(cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
 
 
 def playbook(name):

@@ -9,17 +9,21 @@ The app is a systemd unit on deploy_host serving <deploy_dir>/current with pytho
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import subprocess
+import sys
 import tarfile
 import time
-import urllib.request
 
 import pytest
 
-from lab import ROOT, ansible_env, kill_tree, run_playbook
+from ansible_collections.opsforge.infra.plugins.action.deploy_tar import STREAMS
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import RECEIVER
+from lab import ROOT, ansible_env, http_get, kill_tree, run_playbook
+from lab import deploy_sh as sh
 
 APP = "opsforge-deploy-test-tar"
 PORT = 18601
@@ -43,16 +47,8 @@ PLAY = """
 """
 
 
-def sh(cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
-
-
 def get(path="/"):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (PORT, path), timeout=3) as resp:
-            return resp.read().decode().strip()
-    except Exception as exc:  # noqa: BLE001
-        return "ERROR %s" % exc
+    return http_get("http://127.0.0.1:%d%s" % (PORT, path))
 
 
 def make_tar(path, files, links=(), extra=None):
@@ -208,40 +204,126 @@ def test_tar_unsafe_packages_refused_nothing_extracted(host, tmp_path):
         assert sh("test -e %s" % evil, check=False).returncode != 0
 
 
+CHUNK = 256 * 1024
+HOLD = 24  # chunks the host receives whole before the transfer is held
+# What a receiver writes after a whole chunk: the receipt of chunk i, as a temporary file first.
+RECEIPT_TMP = ".chunk-%06d.sha256.tmp"
+# Runs inside the host: what is there of a transfer into the upload dir argv[1], as JSON: ``chunks``, the size of
+# each ``chunk-*`` file by index; ``receivers``, the pids of ``python -c RECEIVER <upload dir>`` (RECEIVER on
+# stdin); ``readers``, the index of the chunk each other process holds open (the extract stage). With argv[2]
+# ``kill``, SIGKILLs those processes by their pids first (docker exec leaves them running when the controller
+# dies) and waits until they are gone.
+UPLOAD_STATE = r"""
+import json, os, re, signal, sys, time
+receiver, upload_dir = sys.stdin.read(), sys.argv[1]
+chunk = re.compile(re.escape(upload_dir) + r"/chunk-([0-9]{6})$")
+
+
+def open_chunks(pid):
+    try:
+        links = [os.readlink("/proc/%s/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%s/fd" % pid)]
+    except OSError:
+        return []
+    return [int(m.group(1)) for m in map(chunk.match, links) if m]
+
+
+def alive(pid):
+    try:
+        return open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+out = dict(chunks={}, receivers=[], readers={})
+for name in os.listdir(upload_dir) if os.path.isdir(upload_dir) else []:
+    if name.startswith("chunk-") and name[6:].isdigit():
+        out["chunks"][int(name[6:])] = os.path.getsize(os.path.join(upload_dir, name))
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open("/proc/%s/cmdline" % pid, "rb").read().decode().split("\0")[:-1]
+    except OSError:
+        continue
+    if len(argv) == 4 and argv[1:] == ["-c", receiver, upload_dir]:
+        out["receivers"].append(pid)
+    elif pid != str(os.getpid()) and open_chunks(pid):
+        out["readers"][pid] = max(open_chunks(pid))
+if sys.argv[2:] == ["kill"]:
+    doomed = out["receivers"] + list(out["readers"])
+    for pid in doomed:
+        os.kill(int(pid), signal.SIGKILL)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(alive(pid) for pid in doomed):
+        time.sleep(0.05)
+print(json.dumps(out))
+"""
+
+
+def upload_state(upload_dir, kill=False):
+    """The transfer into ``upload_dir`` as the host sees it (see UPLOAD_STATE): chunk sizes by index, receivers,
+    readers. ``kill``: end the receivers and readers first."""
+    argv = ["docker", "exec", "-i", "opsforge-lab-deploy", "python3", "-c", UPLOAD_STATE, upload_dir] + (["kill"] if kill else [])
+    out = json.loads(subprocess.run(argv, input=RECEIVER, capture_output=True, text=True, check=True).stdout)
+    out["chunks"] = dict((int(index), size) for index, size in out["chunks"].items())
+    return out
+
+
 def start_interrupted(tmp_path, src, version):
-    """Run a deploy in the background and kill it once part of the package reached the host."""
+    """Run a deploy in the background, hold it at a known point mid-transfer, kill it there, and return
+    ``(upload dir, {index: size} of the chunks the host kept)``.
+
+    The hold does not depend on timing. Before the deploy, the receipt a receiver writes after each whole chunk
+    is made a FIFO for every chunk from HOLD on: each stream's receiver blocks in its open() after the first such
+    chunk it wrote (the chunks queued behind it in its stream never reach the disk), and the extract stage,
+    which reads a chunk only once its receipt is there, waits with chunk HOLD - 1 open. So the host ends with
+    chunks 0 to HOLD - 1 and one more per stream, whole, and the kill comes there."""
+    with open(src, "rb") as handle:
+        sha256 = hashlib.sha256(handle.read()).hexdigest()
+    total = -(-os.path.getsize(src) // CHUNK)
+    streams = min(STREAMS, total)
+    upload_dir = "%s/uploads/%s" % (STATE_DIR, sha256)
+    sh("mkdir -p %s && cd %s && mkfifo %s" % (upload_dir, upload_dir, " ".join(RECEIPT_TMP % i for i in range(HOLD, total))))
     book = tmp_path / "play.yml"
     book.write_text(PLAY)
-    args = dict(app=APP, src=src, version=version, deploy_dir=DEPLOY_DIR, state_dir=STATE_DIR, chunk_size=256 * 1024)
-    proc = subprocess.Popen([os.path.join(os.path.dirname(__import__("sys").executable), "ansible-playbook"),
+    args = dict(app=APP, src=src, version=version, deploy_dir=DEPLOY_DIR, state_dir=STATE_DIR, chunk_size=CHUNK)
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                              "-i", os.path.join(ROOT, "lab", "inventory.yml"), str(book), "-e", json.dumps(dict(deploy_args=args))],
                             cwd=ROOT, env=ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    count = 0
-    while time.time() < deadline:
-        count = len(sh("ls %s/uploads/*/ 2>/dev/null" % STATE_DIR, check=False).stdout.split())
-        if count >= 12:
-            break
-        time.sleep(0.05)
-    kill_tree(proc.pid)
-    proc.wait()
-    assert 12 <= count < 96, count
-    return count
+    state = {}
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            state = upload_state(upload_dir)
+            whole = sum(1 for size in state["chunks"].values() if size == CHUNK)
+            if whole >= HOLD + streams and HOLD - 1 in state["readers"].values():
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None and time.time() < deadline, "the deploy was not held (rc %s): %s" % (proc.returncode, state)
+    finally:
+        kill_tree(proc.pid)
+        proc.wait()
+        held = upload_state(upload_dir, kill=True)
+        sh("rm -f %s/.chunk-*.sha256.tmp" % upload_dir)
+    assert len(held["receivers"]) == streams and list(held["readers"].values()) == [HOLD - 1], held
+    kept = upload_state(upload_dir)["chunks"]
+    assert sorted(kept)[:HOLD] == list(range(HOLD)) and len(kept) == HOLD + streams < total, kept
+    assert set(kept.values()) == {CHUNK}, kept  # whole chunks only: none was being written
+    return upload_dir, kept
 
 
 def test_tar_interrupted_transfer_resumes_and_corruption_is_detected(host, tmp_path):
-    src = release(tmp_path, "big", big=24 * 1024 * 1024 - 1000)  # ~96 chunks of 256 KiB: the kill comes well before the end
+    src = release(tmp_path, "big", big=24 * 1024 * 1024 - 1000)  # ~96 chunks of 256 KiB: the hold comes at a quarter
     size = os.path.getsize(src)
-    start_interrupted(tmp_path, src, "big")
-    # Corrupt one whole chunk the host kept (same size, different bytes); the streams leave up to one chunk each cut short.
-    chunks = sorted(sh("cd %s/uploads/*/ && find . -name 'chunk-*' -size %dc | cut -c3-" % (STATE_DIR, 256 * 1024)).stdout.split())
-    sh("cd %s/uploads/*/ && printf XXXX | dd of=%s bs=1 seek=100 conv=notrunc 2>/dev/null" % (STATE_DIR, chunks[1]))
+    upload_dir, kept = start_interrupted(tmp_path, src, "big")
+    # Corrupt one whole chunk the host kept (same size, different bytes): its receipt no longer matches.
+    sh("printf XXXX | dd of=%s/chunk-000001 bs=1 seek=100 conv=notrunc 2>/dev/null" % upload_dir)
     res = deploy(src, "big")
     transfer = res["transfer"]
     assert res["changed"] and get() == "version=big"
-    assert transfer["corrupt_chunks"] == [int(chunks[1].split("-")[1])], json.dumps(transfer)
-    assert transfer["resumed_bytes"] > 0 and transfer["bytes_sent"] < size
+    assert transfer["corrupt_chunks"] == [1], json.dumps(transfer)
+    # Every other chunk the host kept, with or without the receipt the kill cut off, is used as it is.
+    assert transfer["resumed_bytes"] == (len(kept) - 1) * CHUNK, json.dumps(transfer)
     assert transfer["resumed_bytes"] + transfer["bytes_sent"] == size
+    assert transfer["chunks_sent"] == -(-size // CHUNK) - len(kept) + 1, json.dumps(transfer)
 
 
 def test_tar_progress_shown_with_verbose(host, tmp_path):
@@ -249,7 +331,7 @@ def test_tar_progress_shown_with_verbose(host, tmp_path):
     book = tmp_path / "play.yml"
     book.write_text(PLAY)
     args = dict(app=APP, src=src, version="p", deploy_dir=DEPLOY_DIR, state_dir=STATE_DIR, chunk_size=256 * 1024)
-    proc = subprocess.run([os.path.join(os.path.dirname(__import__("sys").executable), "ansible-playbook"), "-v",
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-v",
                            "-i", os.path.join(ROOT, "lab", "inventory.yml"), str(book), "-e", json.dumps(dict(deploy_args=args))],
                           cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]

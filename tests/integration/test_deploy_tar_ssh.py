@@ -21,6 +21,7 @@ import time
 import pytest
 
 from lab import ROOT, ansible_env, kill_tree, run_playbook
+from lab import deploy_sh as sh
 
 APP = "opsforge-deploy-test-tar-ssh"
 DEPLOY_DIR = "/opt/" + APP
@@ -57,10 +58,6 @@ def tree_size(path):
             except OSError:
                 pass  # renamed or removed while we looked
     return total
-
-
-def sh(cmd, check=True):
-    return subprocess.run(["docker", "exec", "opsforge-lab-deploy", "sh", "-c", cmd], capture_output=True, text=True, check=check)
 
 
 def package(path, version, size=0, hostile=False):

@@ -11,12 +11,14 @@
     <state_dir>/uploads/<sha256>/chunk-000003.from-N  the rest of a chunk cut short, appended before verification
 
 Hashing (controller and host), what the host has (probe), tails, per-chunk and whole-package
-verification, and two readers: the verified chunks as one seekable file, and the chunks in order as
-they arrive (for extraction that starts before the last chunk lands).
+verification, and one reader of the chunk files as one seekable file (``_PartsReader``) in two kinds: the
+verified chunks (``ChainReader``), and the chunks in order as they arrive (``ArrivingChunks``, for extraction
+that starts before the last chunk lands).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import os
@@ -86,18 +88,21 @@ def file_hashes(path, chunk_size, buf=BUF):
     return size, whole.hexdigest(), chunks
 
 
-class ChainReader(io.RawIOBase):
-    """The chunk files read as one seekable file (the package is never written out whole)."""
+class _PartsReader(io.RawIOBase):
+    """Chunk files read in order as one seekable file (the package is never written out whole).
 
-    def __init__(self, paths):
+    ``parts`` is ``[(offset, length, path), ...]``; extraction copies a plain tar's members straight from
+    them in the kernel. A subclass says when a part may be read (:meth:`_ready`) and whether one read may
+    go on into the next part (``fill_across``).
+    """
+
+    fill_across = True
+
+    def __init__(self, parts):
         super().__init__()
-        self.parts = []
-        offset = 0
-        for path in paths:
-            length = os.path.getsize(path)
-            self.parts.append((offset, length, path))
-            offset += length
-        self.size = offset
+        self.parts = list(parts)
+        self._starts = [start for start, _length, _path in self.parts]
+        self.size = sum(length for _start, length, _path in self.parts)
         self.pos = 0
         self._handle = None
         self._index = None
@@ -112,36 +117,59 @@ class ChainReader(io.RawIOBase):
         return self.pos
 
     def seek(self, offset, whence=0):
-        base = {0: 0, 1: self.pos, 2: self.size}[whence]
-        self.pos = max(0, base + offset)
+        self.pos = max(0, {0: 0, 1: self.pos, 2: self.size}[whence] + offset)
         return self.pos
 
+    def _ready(self, index):
+        """Return once part ``index`` may be read (raise OSError when it never will)."""
+
+    def wait_range(self, offset, length):
+        """Wait until the parts holding bytes ``offset`` to ``offset + length`` may be read."""
+        for index, (start, size, _path) in enumerate(self.parts):
+            if start < offset + length and offset < start + size:
+                self._ready(index)
+
     def readinto(self, buffer):
-        """Fill ``buffer`` as far as the data goes (across chunk boundaries: no short reads)."""
+        """Fill ``buffer`` from the parts (across their ends when ``fill_across``, else up to the current one's)."""
         view = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(view) and self.pos < self.size:
-            index = next(i for i, part in enumerate(self.parts) if part[0] <= self.pos < part[0] + part[1])
+            index = bisect.bisect_right(self._starts, self.pos) - 1
             start, length, path = self.parts[index]
+            self._ready(index)
             if self._index != index:
-                if self._handle:
-                    self._handle.close()
-                self._handle = open(path, "rb")
-                self._index = index
+                self._close_part()
+                self._handle, self._index = open(path, "rb"), index
             self._handle.seek(self.pos - start)
-            data = self._handle.read(min(len(view) - filled, start + length - self.pos))
-            if not data:
+            count = self._handle.readinto(view[filled:filled + min(len(view) - filled, start + length - self.pos)])
+            if not count:
+                raise OSError("chunk %d is shorter than it was when it was verified" % index)
+            filled += count
+            self.pos += count
+            if not self.fill_across:
                 break
-            view[filled:filled + len(data)] = data
-            filled += len(data)
-            self.pos += len(data)
         return filled
 
-    def close(self):
+    def _close_part(self):
         if self._handle:
             self._handle.close()
-            self._handle = None
+            self._handle, self._index = None, None
+
+    def close(self):
+        self._close_part()
         super().close()
+
+
+class ChainReader(_PartsReader):
+    """The verified chunk files of a package, read as one file (the batch extraction)."""
+
+    def __init__(self, paths):
+        parts, offset = [], 0
+        for path in paths:
+            length = os.path.getsize(path)
+            parts.append((offset, length, path))
+            offset += length
+        super().__init__(parts)
 
 
 def chunk_name(index):
@@ -271,38 +299,24 @@ def assemble(upload_dir, chunk_hashes, sha256, dest):
     os.rename(dest + ".part", dest)
 
 
-class ArrivingChunks(io.RawIOBase):
+class ArrivingChunks(_PartsReader):
     """The chunks of a package read as one seekable file while the transfer still writes them.
 
     A chunk is read only once it is verified: the receiver's receipt names the sha256 the controller
     sent for it (``incoming``), or, for a chunk the host had before this transfer, its own sha256
     matches. Reading (and :meth:`wait_range`) waits for the chunks it needs; it fails with OSError when
     nothing in the upload dir moved for ``idle`` seconds (the transfer died) or a verified chunk changed.
-    ``parts`` lets the extraction copy a plain tar's members from the chunk files in the kernel.
+    A read stops at the end of a chunk, so the extraction never waits for a chunk before it needs it.
     """
 
+    fill_across = False
+
     def __init__(self, upload_dir, chunk_hashes, incoming, chunk_size, size, idle=60.0, poll=0.01):
-        super().__init__()
         self.dir, self.hashes, self.incoming = upload_dir, list(chunk_hashes), set(incoming)
-        self.chunk_size, self.size, self.idle, self.poll = chunk_size, size, idle, poll
-        self.parts = [(i * chunk_size, expected_chunk_size(i, size, chunk_size), self._path(i)) for i in range(len(self.hashes))]
+        self.chunk_size, self.idle, self.poll = chunk_size, idle, poll
         self.verified = set()
-        self.pos = 0
-        self._handle = None
-        self._index = None
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def tell(self):
-        return self.pos
-
-    def seek(self, offset, whence=0):
-        self.pos = max(0, {0: 0, 1: self.pos, 2: self.size}[whence] + offset)
-        return self.pos
+        super().__init__((i * chunk_size, expected_chunk_size(i, size, chunk_size), self._path(i))
+                         for i in range(len(self.hashes)))
 
     def _path(self, index):
         return os.path.join(self.dir, chunk_name(index))
@@ -319,7 +333,7 @@ class ArrivingChunks(io.RawIOBase):
         except OSError:
             return None, None
 
-    def _wait(self, index):
+    def _ready(self, index):
         if index in self.verified:
             return
         seen, since = self._movement(index), time.monotonic()
@@ -334,37 +348,8 @@ class ArrivingChunks(io.RawIOBase):
             time.sleep(self.poll)
         self.verified.add(index)
 
-    def wait_range(self, offset, length):
-        """Wait until the chunks holding bytes ``offset`` to ``offset + length`` are verified."""
-        first, last = offset // self.chunk_size, min(len(self.hashes), -(-(offset + length) // self.chunk_size)) - 1
-        for index in range(first, last + 1):
-            self._wait(index)
-
-    def readinto(self, buffer):
-        view = memoryview(buffer).cast("B")
-        if self.pos >= self.size or not len(view):
-            return 0
-        index = self.pos // self.chunk_size
-        self._wait(index)
-        if self._index != index:
-            if self._handle:
-                self._handle.close()
-            self._handle, self._index = open(self._path(index), "rb"), index
-        self._handle.seek(self.pos - index * self.chunk_size)
-        count = self._handle.readinto(view[:min(len(view), (index + 1) * self.chunk_size - self.pos)])
-        if not count:
-            raise OSError("chunk %d is shorter than it was when verified" % index)
-        self.pos += count
-        return count
-
     def check_unchanged(self):
         """Raise OSError when a chunk received and verified during the extraction no longer has its receipt."""
         for index in sorted(self.verified & self.incoming):
             if read_receipt(self._path(index)) != self.hashes[index]:
                 raise OSError("chunk %d changed while it was extracted" % index)
-
-    def close(self):
-        if self._handle:
-            self._handle.close()
-            self._handle = None
-        super().close()

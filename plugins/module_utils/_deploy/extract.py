@@ -46,8 +46,8 @@ class Refused(Exception):
 class ReleaseTarFile(tarfile.TarFile):
     """A TarFile that copies regular files of an uncompressed package straight from the chunk
     files with ``os.copy_file_range`` (in the kernel, no copy through Python) when it reads a chain of
-    chunk files (an object with ``parts``). Compressed packages, sparse members and kernels without
-    that call go through tarfile's own copy."""
+    chunk files (a ``chunks._PartsReader``: ``parts`` and ``wait_range``). Compressed packages, sparse
+    members and kernels without that call go through tarfile's own copy."""
 
     def makefile(self, tarinfo, targetpath):
         reader = self.fileobj
@@ -66,8 +66,7 @@ class ReleaseTarFile(tarfile.TarFile):
 
 def _copy_range(copy, reader, offset, size, dest_fd):
     """Copy ``size`` bytes at ``offset`` of the chained chunk files into ``dest_fd`` (once they are there)."""
-    if hasattr(reader, "wait_range"):
-        reader.wait_range(offset, size)
+    reader.wait_range(offset, size)
     for start, length, path in reader.parts:
         if size <= 0:
             break

@@ -58,6 +58,25 @@ TAR_OPTIONS.update(
 )
 
 
+def deploy_tar(params, check_mode=False):
+    """The module's one call: the stage the action plugin asked for (``probe`` before the transfer, ``extract``
+    beside it, ``deploy`` after it). The deploy's result and every failure carry ``transfer``, what the action
+    plugin reported of the transfer (``{}`` when it sent nothing)."""
+    transfer = params.get("transfer") or {}
+    try:
+        deployment = TarDeployment(params, check_mode=check_mode)
+        if params["stage"] == "probe":
+            return deployment.probe()
+        if params["stage"] == "extract":
+            return deployment.stream()
+        result = deployment.run()
+    except DeployError as exc:
+        exc.details.setdefault("transfer", transfer)
+        raise
+    result["transfer"] = transfer
+    return result
+
+
 class TarDeployment(Deployment):
     command_type = "tar"
 

@@ -283,6 +283,44 @@ def test_chain_reader_reads_and_seeks_across_chunks(tmp_path):
     reader.close()
 
 
+def chunk_reader(tmp_path, kind):
+    """The bytes of a four-chunk package and one of the two readers over its chunks (all on the host)."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.chunks import ArrivingChunks, ChainReader
+
+    data = os.urandom(CHUNK * 3 + 11)
+    src = tmp_path / "p"
+    src.write_bytes(data)
+    size, _sha, chunks = file_hashes(str(src), CHUNK)
+    up = upload(str(src), str(tmp_path / "s"), "x")
+    if kind == "chain":
+        return data, ChainReader([os.path.join(up, chunk_name(i)) for i in range(len(chunks))])
+    return data, ArrivingChunks(up, chunks, [], CHUNK, size, idle=1)
+
+
+@pytest.mark.parametrize("kind", ["chain", "arriving"])
+def test_both_chunk_readers_are_one_reader_over_the_chunk_files(tmp_path, kind):
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy import chunks
+
+    data, reader = chunk_reader(tmp_path, kind)
+    assert isinstance(reader, chunks._PartsReader)
+    assert not {"readinto", "seek", "tell", "close"} & set(vars(type(reader)))  # written once, in the base
+    assert reader.size == len(data)
+    assert [part[:2] for part in reader.parts] == [(0, CHUNK), (CHUNK, CHUNK), (2 * CHUNK, CHUNK), (3 * CHUNK, 11)]
+    reader.wait_range(CHUNK - 1, 2)
+    assert reader.read() == data
+    reader.seek(CHUNK - 3)
+    # The batch reader fills across chunk ends; the arriving one stops at one, never waiting for a chunk early.
+    assert reader.read(10) == data[CHUNK - 3:CHUNK + 7 if kind == "chain" else CHUNK]
+    reader.seek(-5, 2)
+    assert reader.read() == data[-5:] and reader.tell() == len(data)
+    reader.seek(CHUNK)
+    os.truncate(reader.parts[1][2], 100)  # a chunk that shrank under the reader
+    with pytest.raises(OSError, match="chunk 1 is shorter than it was"):
+        reader.read()
+    reader.close()
+    assert reader.closed
+
+
 def test_extract_straight_from_chunks(tmp_path):
     blob = os.urandom(CHUNK * 5)
     pkg = make_tar(tmp_path / "p.tgz", {"index.html": "ok", "blob": blob})
@@ -382,3 +420,31 @@ def test_tar_rollback_starts_the_version_rolled_back_to_and_keeps_current_when_u
     again = os.lstat(os.path.join(r.deploy_dir, "current"))
     assert (again.st_ino, again.st_mtime_ns) == (link.st_ino, link.st_mtime_ns)  # current not re-created
     assert open(starts).read().split() == ["1", "2", "1"]  # nothing to restart: the app never changed
+
+
+def test_deploy_tar_runs_the_stage_asked_for_and_every_result_carries_the_transfer(tar_run):
+    """The module's one call: probe, extract or deploy by ``stage``; the deploy's result and any failure
+    return the transfer the action plugin reported ({} when it sent none)."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import deploy_tar
+
+    r = tar_run
+    pkg = r.release("1")
+    size, sha, chunks = file_hashes(pkg, CHUNK)
+    params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
+    params.update(app="web", version="1", deploy_dir=r.deploy_dir, state_dir=r.state, chunk_size=CHUNK, src=pkg,
+                  package_sha256=sha, package_size=size, chunk_sha256=chunks,
+                  health_checks=[dict(port=r.server.port, retries=0, delay=0, timeout=5)])
+    probe = deploy_tar(dict(params, stage="probe"))
+    assert probe["missing"] == list(range(len(chunks))) and "transfer" not in probe
+    upload(pkg, r.state, sha)
+    assert deploy_tar(dict(params, stage="extract"), check_mode=True) == dict(changed=False, staged=None, reason=None)
+    with pytest.raises(DeployError, match="do not describe the same package") as err:
+        deploy_tar(dict(params, chunk_sha256=["0" * 64, "1" * 64]))
+    assert err.value.details["transfer"] == {}
+    transfer = dict(method="put_file", bytes_sent=size)
+    result = deploy_tar(dict(params, transfer=transfer))
+    assert result["deploy"]["status"] == "success" and result["transfer"] == transfer and r.current() == "version=1"
+    assert deploy_tar(dict(params, version="2", stage="probe"))["missing"] == [0]
+    with pytest.raises(DeployError, match="deploy of web 2 failed") as err:  # no chunk was sent: verification fails
+        deploy_tar(dict(params, version="2", transfer=transfer))
+    assert err.value.details["transfer"] == transfer and err.value.details["deploy"]["status"] == "failed"
