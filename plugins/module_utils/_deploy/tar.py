@@ -257,6 +257,9 @@ class TarDeployment(Deployment):
         """Every chunk and the whole package verified (before anything goes live); the chunk paths."""
         params = self.params
         self.update(st.UPLOADING, 5, "verifying %d chunk(s) of %d bytes" % (len(params["chunk_sha256"]), params["package_size"]))
+        if not os.path.isdir(self.upload_dir()):
+            raise DeployError("no chunk of this package has reached the host (%s is missing): deploy_tar sends it through "
+                              "its action plugin, which probes first" % self.upload_dir())
         try:
             join_tails(self.upload_dir())
             package = verify_chunks(self.upload_dir(), params["chunk_sha256"], params["package_sha256"])

@@ -448,3 +448,21 @@ def test_deploy_tar_runs_the_stage_asked_for_and_every_result_carries_the_transf
     with pytest.raises(DeployError, match="deploy of web 2 failed") as err:  # no chunk was sent: verification fails
         deploy_tar(dict(params, version="2", transfer=transfer))
     assert err.value.details["transfer"] == transfer and err.value.details["deploy"]["status"] == "failed"
+
+
+def test_deploy_stage_without_an_upload_fails_clearly(tar_run):
+    """The deploy stage run before any probe (no upload directory on the host) is a clear DeployError that names
+    what is missing, not a FileNotFoundError traceback; nothing is deployed."""
+    from ansible_collections.opsforge.infra.plugins.module_utils._deploy.tar import deploy_tar
+
+    r = tar_run
+    pkg = r.release("1")
+    size, sha, chunks = file_hashes(pkg, CHUNK)
+    params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
+    params.update(app="web", version="1", deploy_dir=r.deploy_dir, state_dir=r.state, chunk_size=CHUNK, src=pkg,
+                  package_sha256=sha, package_size=size, chunk_sha256=chunks,
+                  health_checks=[dict(port=r.server.port, retries=0, delay=0, timeout=5)])
+    with pytest.raises(DeployError, match="no chunk of this package has reached the host") as err:
+        deploy_tar(params)
+    assert err.value.details["transfer"] == {}
+    assert not os.path.exists(os.path.join(r.deploy_dir, "current"))
