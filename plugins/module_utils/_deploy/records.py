@@ -15,6 +15,7 @@ import re
 import socket
 import time
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.waiting import WaitTimeout, poll_until
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.state import (
     ABANDONED, DEFAULT_STATE_DIR, LOG_TAIL, STATUSES, Store, check_app_name, isoformat, pid_alive)
@@ -129,13 +130,17 @@ def read_deploy_status(store, app, deploy_id=None):
 
 def wait_deploy_status(store, app, deploy_id=None, timeout=600, poll=1.0, sleep=time.sleep, clock=time.time):
     """Poll until the deploy finished (a dead owner ends as ``abandoned``, never as an early return) or
-    ``timeout`` seconds passed."""
-    deadline = clock() + timeout
-    status = read_deploy_status(store, app, deploy_id)
-    while status and not status.get("finished") and clock() < deadline:
-        sleep(poll)
-        status = read_deploy_status(store, app, deploy_id)
-    return status
+    ``timeout`` seconds passed; then return the last status read (``None`` when there is none)."""
+    last = [None]
+
+    def final():  # a one-item tuple, so that "no deploy at all" (None) ends the wait too
+        last[0] = read_deploy_status(store, app, deploy_id)
+        return (last[0],) if not last[0] or last[0].get("finished") else None
+
+    try:
+        return poll_until(final, timeout, poll, clock=clock, sleep=sleep, what="deploy %s" % app)[0]
+    except WaitTimeout:
+        return last[0]
 
 
 # ---- the deploy_info and deploy_status modules ----------------------------------------------------------

@@ -103,3 +103,28 @@ def test_next_deploy_records_the_abandoned_one(killed_deploy):
     assert res["deploy"]["status"] == "success"
     expected = [(first, "abandoned"), (res["deploy"]["deploy_id"], "success")]
     assert [(r["deploy_id"], r["status"]) for r in store.records("web")] == expected
+
+
+def test_wait_polls_until_finished_or_returns_the_last_status_at_the_deadline(monkeypatch):
+    """wait_deploy_status is the one wait loop (poll_until) with an injected clock: it returns the finished
+    status as soon as it is read, and at the deadline the last unfinished one (never raises, never sleeps past)."""
+    clock = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    reads = iter([dict(finished=False, n=1), dict(finished=False, n=2), dict(finished=True, n=3)])
+    monkeypatch.setattr(records, "read_deploy_status", lambda *_a: next(reads))
+    status = records.wait_deploy_status(None, "web", timeout=10, poll=2, sleep=sleep, clock=lambda: clock[0])
+    assert status == dict(finished=True, n=3) and sleeps == [2, 2]
+
+    clock[0], sleeps[:] = 0.0, []
+    monkeypatch.setattr(records, "read_deploy_status", lambda *_a: dict(finished=False, at=clock[0]))
+    status = records.wait_deploy_status(None, "web", timeout=5, poll=2, sleep=sleep, clock=lambda: clock[0])
+    assert status == dict(finished=False, at=5.0) and sleeps == [2, 2, 1]
+    sleeps[:] = []
+    monkeypatch.setattr(records, "read_deploy_status", lambda *_a: None)  # no deploy at all: no wait
+    assert records.wait_deploy_status(None, "web", timeout=5, poll=2, sleep=sleep, clock=lambda: clock[0]) is None
+    assert sleeps == []
