@@ -29,7 +29,7 @@ import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common import files as common_files
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
-from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import drop_receipt, read_receipt, sha256_known
+from ansible_collections.opsforge.infra.plugins.module_utils._deploy.transfer import drop_receipt, read_receipt
 
 DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024  # fewer round trips; resume granularity stays small
 BUF = 1024 * 1024
@@ -182,6 +182,11 @@ def sha256_file(path):
     if digest is None:
         raise FileNotFoundError(2, "No such file or directory", path)
     return digest
+
+
+def sha256_known(path):
+    """sha256 of ``path``: from its receipt when the receiver hashed it on arrival, else by reading it."""
+    return read_receipt(path) or sha256_file(path)
 
 
 def expected_chunk_size(index, size, chunk_size):

@@ -20,7 +20,6 @@ mismatch removes the chunk. Either way one line ``OK|BAD <name> <sha256>`` goes 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import queue
 import subprocess
@@ -257,15 +256,3 @@ class StreamSender:
             with self.lock:
                 self.confirmed += 1
             self.done(job[0], job[3])
-
-
-def sha256_known(path, buf=BUF):
-    """sha256 of ``path``: from its receipt when the receiver hashed it on arrival, else by reading it."""
-    digest = read_receipt(path)
-    if digest:
-        return digest
-    whole = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for data in iter(lambda: handle.read(buf), b""):
-            whole.update(data)
-    return whole.hexdigest()
