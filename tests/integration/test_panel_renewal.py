@@ -22,10 +22,9 @@ import time
 import pytest
 from cryptography import x509
 
-from lab import ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook
 
 PANEL = "opsforge-lab-panel"
-LAB_CA_DIR = "/etc/opsforge/lab"
 APP = "renew-shop"
 APP_PORT = 19497
 HTTP_PORT = 19495
@@ -58,27 +57,14 @@ def ok(run):
     return run
 
 
-@pytest.fixture(scope="module")
-def acme(lab):
-    host("mkdir", "-p", LAB_CA_DIR, check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_LISTENER_CA"], "%s:%s/pebble-listener.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_ROOT"], "%s:%s/pebble-root.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    cleanup_host()
-    yield dict(
-        acme_certificate_directory_url=lab["LAB_PEBBLE_DIRECTORY"],
-        acme_certificate_directory_ca_file=LAB_CA_DIR + "/pebble-listener.pem",
-        acme_certificate_terms_agreed=True,
-        acme_certificate_use_ari=False,
-        acme_certificate_trusted_root_file=LAB_CA_DIR + "/pebble-root.pem",
-        acme_certificate_challenge="dns-01",
-        acme_certificate_dns_provider="pebble_challtestsrv",
-    )
-    cleanup_host()
+# the shared ``acme`` fixture (tests/integration/conftest.py) runs cleanup_host() before and after this module
+DNS01 = dict(acme_certificate_challenge="dns-01", acme_certificate_dns_provider="pebble_challtestsrv")
 
 
 def publish_vars(acme):
     return dict(
         acme,
+        **DNS01,
         panel_hosts="panel_host",
         app_release_name=APP,
         app_release_port=APP_PORT,
@@ -156,7 +142,7 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
     try:
         play = "- hosts: panel_host\n  gather_facts: false\n  roles:\n    - role: opsforge.infra.acme_certificate\n"
         # a new key type forces a re-issue with a new key: the old pair must serve until the new pair is installed
-        run = ok(run_playbook(play, extra_vars=dict(acme, acme_certificate_domains=[DOMAIN], acme_certificate_key_curve="secp384r1")))
+        run = ok(run_playbook(play, extra_vars=dict(acme, **DNS01, acme_certificate_domains=[DOMAIN], acme_certificate_key_curve="secp384r1")))
         assert run.changed("panel_host") > 0, run.explain()
         time.sleep(0.3)
     finally:
@@ -174,3 +160,4 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
     rejected = [r for r in watcher.results if r is not True]
     assert watcher.results and not rejected, "nginx -t failed %d of %d times during the re-issue: %s" % (
         len(rejected), len(watcher.results), rejected[:3])
+
