@@ -351,10 +351,13 @@ def test_pebble_down_fails_clearly_and_the_old_cert_keeps_serving(lab, acme):
             except ProcessLookupError:
                 break
             time.sleep(0.1)
-        run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, version="2", acme_certificate_renewal_now="+1900d"))
+        # no retries: the default (20, 10 s apart) would wait 200 s for the CA before failing the same way
+        down_vars = app_vars(acme, version="2", acme_certificate_renewal_now="+1900d", acme_certificate_directory_retries=0)
+        run = run_playbook(playbook("publish.yml"), extra_vars=down_vars)
         assert run.rc != 0
         msg = run.failed_messages()
         assert "ACME certificate for %s" % DOMAIN in msg and "is live again" in msg, msg
+        assert "the ACME directory %s did not answer" % lab["LAB_PEBBLE_DIRECTORY"] in msg, msg
         assert served_serial() == serial
         rc, code, body, err = https_get(lab)
         assert (rc, code, body) == (0, "200", "version=2\n"), err
