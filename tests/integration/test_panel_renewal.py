@@ -161,3 +161,31 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
     assert watcher.results and not rejected, "nginx -t failed %d of %d times during the re-issue: %s" % (
         len(rejected), len(watcher.results), rejected[:3])
 
+
+def test_a_certificate_file_deleted_by_hand_keeps_https_up_while_the_next_publish_issues_a_new_one(lab, acme, published):
+    """The live site serves TLS from nginx's memory; a publish must not bootstrap it back to HTTP only."""
+    site = "/etc/nginx/conf.d/%s.conf" % APP
+    live_site = host("cat", site, check=True).stdout
+    assert "ssl_certificate /etc/nginx/certs/%s.crt;" % DOMAIN in live_site
+    host("rm", "-f", "/etc/nginx/certs/%s.crt" % DOMAIN, check=True)
+    run = ok(run_playbook(os.path.join(ROOT, "playbooks", "publish.yml"), extra_vars=publish_vars(acme), check=True))
+    assert run.changed("panel_host") > 0, "check mode predicted no new certificate"
+    assert host("cat", site, check=True).stdout == live_site, "check mode rewrote the site"
+    prober = HttpsProber(lab["LAB_PEBBLE_ROOT"])
+    old = prober.probe()
+    prober.start()
+    try:
+        run = ok(run_playbook(os.path.join(ROOT, "playbooks", "publish.yml"), extra_vars=publish_vars(acme)))
+        time.sleep(0.3)
+    finally:
+        prober.stop.set()
+        prober.join(10)
+    failures = [(round(t - prober.results[0][0], 2), r) for t, r in prober.results if isinstance(r, str)]
+    assert len(prober.results) > 20, "the prober hardly ran: %r" % prober.results
+    assert not failures, "%d of %d HTTPS probes failed during the publish: %r" % (len(failures), len(prober.results), failures[:10])
+    serials = [r for _t, r in prober.results]
+    assert serials[0] == old and serials[-1] != old, "the new certificate is not served"
+    assert len([i for i in range(1, len(serials)) if serials[i] != serials[i - 1]]) == 1, "the served certificate flapped"
+    assert host("test", "-s", "/etc/nginx/certs/%s.crt" % DOMAIN).returncode == 0
+    assert host("cat", site, check=True).stdout == live_site
+    assert host("nginx", "-t", "-q").returncode == 0
