@@ -307,3 +307,27 @@ def zero_downtime_nginx(app, port=18080):
         port, name)
     with private_nginx(http, {app: "upstream %s { server 127.0.0.1:18599; }\n" % name}, prefix="opsforge-%s-nginx-" % app) as nginx:
         yield dict(nginx, upstream=os.path.join(nginx["upstreams"], app + ".conf"))
+
+
+# ---- the panel host and the lab's Pebble (tests/integration/test_panel*.py) ----------------------------------
+PANEL_CONTAINER = "opsforge-lab-panel"
+PANEL_CA_DIR = "/etc/opsforge/lab"
+
+
+def copy_pebble_cas_to_panel(lab):
+    """Copy the Pebble listener CA and the root of its chains into panel_host (again after a Pebble restart: the root
+    changes)."""
+    subprocess.run(["docker", "exec", PANEL_CONTAINER, "mkdir", "-p", PANEL_CA_DIR], capture_output=True, check=True)
+    for key, name in (("LAB_PEBBLE_LISTENER_CA", "pebble-listener.pem"), ("LAB_PEBBLE_ROOT", "pebble-root.pem")):
+        subprocess.run(["docker", "cp", lab[key], "%s:%s/%s" % (PANEL_CONTAINER, PANEL_CA_DIR, name)], check=True)
+
+
+def pebble_acme_vars(lab):
+    """The acme_certificate_* variables that point the panel roles at the lab's Pebble (CAs as copied above)."""
+    return dict(
+        acme_certificate_directory_url=lab["LAB_PEBBLE_DIRECTORY"],
+        acme_certificate_directory_ca_file=PANEL_CA_DIR + "/pebble-listener.pem",
+        acme_certificate_terms_agreed=True,
+        acme_certificate_use_ari=False,
+        acme_certificate_trusted_root_file=PANEL_CA_DIR + "/pebble-root.pem",
+    )

@@ -35,7 +35,7 @@ options:
     type: str
     required: true
   server_names:
-    description: The server names the app publishes (compared without case). Required with O(state=present).
+    description: The server names the app publishes (compared without case). Required (at least one name) with O(state=present).
     type: list
     elements: str
     default: []

@@ -19,10 +19,9 @@ import time
 
 import pytest
 
-from lab import ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, copy_pebble_cas_to_panel, run_playbook
 
 PANEL = "opsforge-lab-panel"
-LAB_CA_DIR = "/etc/opsforge/lab"
 APP = "shop"
 APP_PORT = 19110
 HTTPS_PORT = 19444
@@ -122,22 +121,7 @@ def lifecycle(play, present, absent, after_apply=None, after_absent=None):
     assert run.changed("panel_host") == 0, "second absent changed something:\n" + run.explain()
 
 
-def copy_lab_ca(lab):
-    host("mkdir", "-p", LAB_CA_DIR, check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_LISTENER_CA"], "%s:%s/pebble-listener.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_ROOT"], "%s:%s/pebble-root.pem" % (PANEL, LAB_CA_DIR)], check=True)
-
-
-@pytest.fixture(scope="module")
-def acme(lab):
-    copy_lab_ca(lab)
-    return dict(
-        acme_certificate_directory_url=lab["LAB_PEBBLE_DIRECTORY"],
-        acme_certificate_directory_ca_file=LAB_CA_DIR + "/pebble-listener.pem",
-        acme_certificate_terms_agreed=True,
-        acme_certificate_use_ari=False,
-        acme_certificate_trusted_root_file=LAB_CA_DIR + "/pebble-root.pem",
-    )
+# ``acme``: the shared fixture of tests/integration/conftest.py (acme_certificate_* variables for the lab's Pebble)
 
 
 def app_vars(acme, version="1", **extra):
@@ -367,16 +351,19 @@ def test_pebble_down_fails_clearly_and_the_old_cert_keeps_serving(lab, acme):
             except ProcessLookupError:
                 break
             time.sleep(0.1)
-        run = run_playbook(playbook("publish.yml"), extra_vars=app_vars(acme, version="2", acme_certificate_renewal_now="+1900d"))
+        # no retries: the default (20, 10 s apart) would wait 200 s for the CA before failing the same way
+        down_vars = app_vars(acme, version="2", acme_certificate_renewal_now="+1900d", acme_certificate_directory_retries=0)
+        run = run_playbook(playbook("publish.yml"), extra_vars=down_vars)
         assert run.rc != 0
         msg = run.failed_messages()
         assert "ACME certificate for %s" % DOMAIN in msg and "is live again" in msg, msg
+        assert "the ACME directory %s did not answer" % lab["LAB_PEBBLE_DIRECTORY"] in msg, msg
         assert served_serial() == serial
         rc, code, body, err = https_get(lab)
         assert (rc, code, body) == (0, "200", "version=2\n"), err
     finally:
         subprocess.run(["bash", os.path.join(ROOT, "lab", "up.sh"), "pebble"], cwd=ROOT, check=True, capture_output=True)
-        copy_lab_ca(lab)
+        copy_pebble_cas_to_panel(lab)
 
 
 def test_remove_app_twice(acme):

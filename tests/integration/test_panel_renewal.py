@@ -22,10 +22,9 @@ import time
 import pytest
 from cryptography import x509
 
-from lab import ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook
 
 PANEL = "opsforge-lab-panel"
-LAB_CA_DIR = "/etc/opsforge/lab"
 APP = "renew-shop"
 APP_PORT = 19497
 HTTP_PORT = 19495
@@ -58,27 +57,14 @@ def ok(run):
     return run
 
 
-@pytest.fixture(scope="module")
-def acme(lab):
-    host("mkdir", "-p", LAB_CA_DIR, check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_LISTENER_CA"], "%s:%s/pebble-listener.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_ROOT"], "%s:%s/pebble-root.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    cleanup_host()
-    yield dict(
-        acme_certificate_directory_url=lab["LAB_PEBBLE_DIRECTORY"],
-        acme_certificate_directory_ca_file=LAB_CA_DIR + "/pebble-listener.pem",
-        acme_certificate_terms_agreed=True,
-        acme_certificate_use_ari=False,
-        acme_certificate_trusted_root_file=LAB_CA_DIR + "/pebble-root.pem",
-        acme_certificate_challenge="dns-01",
-        acme_certificate_dns_provider="pebble_challtestsrv",
-    )
-    cleanup_host()
+# the shared ``acme`` fixture (tests/integration/conftest.py) runs cleanup_host() before and after this module
+DNS01 = dict(acme_certificate_challenge="dns-01", acme_certificate_dns_provider="pebble_challtestsrv")
 
 
 def publish_vars(acme):
     return dict(
         acme,
+        **DNS01,
         panel_hosts="panel_host",
         app_release_name=APP,
         app_release_port=APP_PORT,
@@ -156,7 +142,7 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
     try:
         play = "- hosts: panel_host\n  gather_facts: false\n  roles:\n    - role: opsforge.infra.acme_certificate\n"
         # a new key type forces a re-issue with a new key: the old pair must serve until the new pair is installed
-        run = ok(run_playbook(play, extra_vars=dict(acme, acme_certificate_domains=[DOMAIN], acme_certificate_key_curve="secp384r1")))
+        run = ok(run_playbook(play, extra_vars=dict(acme, **DNS01, acme_certificate_domains=[DOMAIN], acme_certificate_key_curve="secp384r1")))
         assert run.changed("panel_host") > 0, run.explain()
         time.sleep(0.3)
     finally:
@@ -174,3 +160,32 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
     rejected = [r for r in watcher.results if r is not True]
     assert watcher.results and not rejected, "nginx -t failed %d of %d times during the re-issue: %s" % (
         len(rejected), len(watcher.results), rejected[:3])
+
+
+def test_a_certificate_file_deleted_by_hand_keeps_https_up_while_the_next_publish_issues_a_new_one(lab, acme, published):
+    """The live site serves TLS from nginx's memory; a publish must not bootstrap it back to HTTP only."""
+    site = "/etc/nginx/conf.d/%s.conf" % APP
+    live_site = host("cat", site, check=True).stdout
+    assert "ssl_certificate /etc/nginx/certs/%s.crt;" % DOMAIN in live_site
+    host("rm", "-f", "/etc/nginx/certs/%s.crt" % DOMAIN, check=True)
+    run = ok(run_playbook(os.path.join(ROOT, "playbooks", "publish.yml"), extra_vars=publish_vars(acme), check=True))
+    assert run.changed("panel_host") > 0, "check mode predicted no new certificate"
+    assert host("cat", site, check=True).stdout == live_site, "check mode rewrote the site"
+    prober = HttpsProber(lab["LAB_PEBBLE_ROOT"])
+    old = prober.probe()
+    prober.start()
+    try:
+        run = ok(run_playbook(os.path.join(ROOT, "playbooks", "publish.yml"), extra_vars=publish_vars(acme)))
+        time.sleep(0.3)
+    finally:
+        prober.stop.set()
+        prober.join(10)
+    failures = [(round(t - prober.results[0][0], 2), r) for t, r in prober.results if isinstance(r, str)]
+    assert len(prober.results) > 20, "the prober hardly ran: %r" % prober.results
+    assert not failures, "%d of %d HTTPS probes failed during the publish: %r" % (len(failures), len(prober.results), failures[:10])
+    serials = [r for _t, r in prober.results]
+    assert serials[0] == old and serials[-1] != old, "the new certificate is not served"
+    assert len([i for i in range(1, len(serials)) if serials[i] != serials[i - 1]]) == 1, "the served certificate flapped"
+    assert host("test", "-s", "/etc/nginx/certs/%s.crt" % DOMAIN).returncode == 0
+    assert host("cat", site, check=True).stdout == live_site
+    assert host("nginx", "-t", "-q").returncode == 0

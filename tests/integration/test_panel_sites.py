@@ -20,10 +20,9 @@ import time
 
 import pytest
 
-from lab import ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook
 
 PANEL = "opsforge-lab-panel"
-LAB_CA_DIR = "/etc/opsforge/lab"
 HTTP_PORT = 19201
 HTTPS_PORT = 19202
 APPS = {"sites-alpha": 19211, "sites-beta": 19212, "sites-gamma": 19213}
@@ -104,20 +103,7 @@ def cleanup_host():
         host("sh", "-c", "cat > /var/lib/opsforge/panel/claims.json <<'EOF'\n%s\nEOF" % json.dumps(data))
 
 
-@pytest.fixture(scope="module")
-def acme(lab):
-    host("mkdir", "-p", LAB_CA_DIR, check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_LISTENER_CA"], "%s:%s/pebble-listener.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    subprocess.run(["docker", "cp", lab["LAB_PEBBLE_ROOT"], "%s:%s/pebble-root.pem" % (PANEL, LAB_CA_DIR)], check=True)
-    cleanup_host()
-    yield dict(
-        acme_certificate_directory_url=lab["LAB_PEBBLE_DIRECTORY"],
-        acme_certificate_directory_ca_file=LAB_CA_DIR + "/pebble-listener.pem",
-        acme_certificate_terms_agreed=True,
-        acme_certificate_use_ari=False,
-        acme_certificate_trusted_root_file=LAB_CA_DIR + "/pebble-root.pem",
-    )
-    cleanup_host()
+# the shared ``acme`` fixture (tests/integration/conftest.py) runs cleanup_host() before and after this module
 
 
 @pytest.fixture(scope="module")

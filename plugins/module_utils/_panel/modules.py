@@ -45,13 +45,17 @@ CLAIM_SPEC = ArgumentSpec(dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     registry=dict(type="path", default="/var/lib/opsforge/panel/claims.json"),
     conf_dir=dict(type="path", default="/etc/nginx/conf.d"),
-), required_if=[("state", "present", ["server_names"])])
+))
+# server_names defaults to [], so a required_if on it could never fire: panel_claim checks it.
 
 
 def panel_claim(params, host):
     claims = Claims(params["registry"], params["conf_dir"])
     app = check_app_name(params["app"])
     if params["state"] == "present":
+        if not params["server_names"]:
+            raise PanelError("server_names is required with state=present (at least one name that app %s publishes); use "
+                             "state=absent to release its names. Nothing was changed." % app)
         changed, owned = claims.claim(app, params["server_names"], params["certificate"], check_mode=host.check_mode)
         return dict(changed=changed, claims=owned)
     changed, remove, reason = claims.release(app, params["certificate"], check_mode=host.check_mode)

@@ -44,3 +44,15 @@ def test_bad_input_is_refused_clearly(where, capsys):
     assert result["failed"] is True and "Unsupported parameters" in result["msg"] and "server_name" in result["msg"]
     result = run_module(capsys, panel_claim, app="../alpha", server_names=["a.example.com"], **where)
     assert result["failed"] is True and "../alpha" in result["msg"]
+
+
+@pytest.mark.parametrize("names", [None, []], ids=["omitted", "empty"])
+def test_present_without_server_names_is_refused_and_keeps_the_claims(where, tmp_path, capsys, names):
+    run_module(capsys, panel_claim, app="alpha", server_names=["a.example.com"], certificate="a.example.com", **where)
+    before = (tmp_path / "claims.json").read_bytes()
+    args = dict(where) if names is None else dict(where, server_names=names)
+    for check in (True, False):
+        result = run_module(capsys, panel_claim, check=check, app="alpha", certificate="a.example.com", **args)
+        assert result.get("failed") is True, result
+        assert "server_names" in result["msg"] and "state=present" in result["msg"] and "Nothing was changed" in result["msg"]
+        assert (tmp_path / "claims.json").read_bytes() == before

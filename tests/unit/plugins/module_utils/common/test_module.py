@@ -55,35 +55,26 @@ def fake_lib(monkeypatch):
 # ------------------------------------------------------------------------------ require
 
 
-def test_missing_library_names_the_pip_package_and_minimum_and_nothing_else_runs():
+@pytest.mark.parametrize("installed, library, pip_name, minimum, message", [
+    (None, "opsforge_no_such_lib", "opsforge-no-such-lib", "2.4", r".*opsforge-no-such-lib>=2\.4.*"),
+    ("1.9.3", "opsforge_fake_lib", "opsforge-fake", "2.10",
+     re.escape("opsforge-fake 1.9.3 is installed, but this module needs 2.10 or newer: pip install 'opsforge-fake>=2.10'")),
+], ids=["missing", "too-old"])
+def test_missing_or_too_old_library_names_the_pip_package_and_minimum_and_nothing_else_runs(
+        fake_lib, installed, library, pip_name, minimum, message):
+    if installed:
+        fake_lib(installed)
     ran = []
 
     def main():
         module = OpsforgeModule(spec=SPEC)
-        module.require(LazyLibrary("opsforge_no_such_lib", pip_name="opsforge-no-such-lib"), minimum="2.4")
+        module.require(LazyLibrary(library, pip_name=pip_name), minimum=minimum)
         ran.append("after require")
         module.exit_result(dict(changed=True))
 
     rc, result = run(main, {"name": "x"})
     assert rc == 1 and result["failed"] is True
-    assert "opsforge-no-such-lib>=2.4" in result["msg"]
-    assert ran == []
-
-
-def test_too_old_library_names_found_and_minimum_version_and_nothing_else_runs(fake_lib):
-    fake_lib("1.9.3")
-    ran = []
-
-    def main():
-        module = OpsforgeModule(spec=SPEC)
-        module.require(LazyLibrary("opsforge_fake_lib", pip_name="opsforge-fake"), minimum="2.10")
-        ran.append("after require")
-        module.exit_result(dict(changed=True))
-
-    rc, result = run(main, {"name": "x"})
-    assert rc == 1 and result["failed"] is True
-    assert result["msg"] == ("opsforge-fake 1.9.3 is installed, but this module needs 2.10 or newer: "
-                             "pip install 'opsforge-fake>=2.10'")
+    assert re.fullmatch(message, result["msg"], re.DOTALL), result["msg"]
     assert ran == []
 
 
