@@ -8,7 +8,6 @@ import pytest
 import tablestore
 from Tea.exceptions import TeaException, UnretryableException
 
-from ansible_collections.opsforge.infra.plugins.module_utils._aliyun import errors
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.common import credentials
 from ansible_collections.opsforge.infra.plugins.module_utils._aliyun.errors import AliyunError, call
 from ansible_collections.opsforge.infra.plugins.module_utils._common.errors import OpsforgeError
@@ -33,26 +32,8 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def sleeps(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(errors, "_sleep", recorded.append)
-    return recorded
-
-
-def raiser(*excs, result="ok"):
-    pending = list(excs)
-
-    def func():
-        if pending:
-            raise pending.pop(0)
-        return result
-
-    return func
-
-
 @pytest.mark.parametrize("exc, code, request_id", CASES)
-def test_translation_keeps_code_and_request_id(exc, code, request_id, sleeps):
+def test_translation_keeps_code_and_request_id(exc, code, request_id, sleeps, raiser):
     with pytest.raises(AliyunError) as info:
         call("describe thing", raiser(exc))
     assert isinstance(info.value, OpsforgeError)
@@ -65,7 +46,7 @@ def test_translation_keeps_code_and_request_id(exc, code, request_id, sleeps):
 
 
 @pytest.mark.parametrize("exc, code, request_id", CASES)
-def test_not_found_becomes_none(exc, code, request_id, sleeps):
+def test_not_found_becomes_none(exc, code, request_id, sleeps, raiser):
     assert call("describe", raiser(exc), not_found=(code,)) is None
 
 
@@ -74,25 +55,25 @@ def test_not_found_becomes_none(exc, code, request_id, sleeps):
     tablestore.OTSServiceError(503, "OTSServerBusy", "busy"), tablestore.OTSServiceError(403, "OTSQuotaExhausted", "quota"),
     tea("Throttling.User", 400), tea("TooManyRequests", 429), UnretryableException(None, ConnectionError("reset")),
 ])
-def test_throttling_is_retried_with_jittered_backoff(exc, sleeps):
+def test_throttling_is_retried_with_jittered_backoff(exc, sleeps, raiser):
     assert call("thing", raiser(exc, exc, exc)) == "ok"
     assert len(sleeps) == 3
     assert all(0 <= s <= 20 for s in sleeps)
 
 
-def test_retries_are_bounded(sleeps):
+def test_retries_are_bounded(sleeps, raiser):
     exc = tea("Throttling", 429)
     with pytest.raises(AliyunError, match="Throttling"):
         call("thing", raiser(*([exc] * 10)), retries=3)
     assert len(sleeps) == 3
 
 
-def test_non_sdk_errors_are_not_swallowed(sleeps):
+def test_non_sdk_errors_are_not_swallowed(sleeps, raiser):
     with pytest.raises(KeyError):
         call("thing", raiser(KeyError("bug")))
 
 
-def test_credentials_from_profile(tmp_path):
+def test_credentials_from_profile(tmp_path, raiser):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"current": "prod", "profiles": [
         {"name": "prod", "mode": "StsToken", "access_key_id": "STS.a", "access_key_secret": "b", "sts_token": "c", "region_id": "cn-shanghai"},

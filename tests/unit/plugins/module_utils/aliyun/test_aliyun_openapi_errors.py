@@ -71,24 +71,6 @@ def service():
     fake.server.server_close()
 
 
-@pytest.fixture
-def sleeps(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(errors, "_sleep", recorded.append)
-    return recorded
-
-
-def raiser(*excs, result="ok"):
-    pending = list(excs)
-
-    def func():
-        if pending:
-            raise pending.pop(0)
-        return result
-
-    return func
-
-
 def test_a_refusal_from_the_fc_client_is_an_aliyun_error_with_code_and_message(service, sleeps):
     service.error(403, "AccessDenied", "not authorized to fc:GetFunction")
     with pytest.raises(AliyunError) as info:
@@ -126,7 +108,7 @@ def test_a_server_error_from_the_ram_client_is_retried_then_reported(service, sl
     (ServerException(status_code=500, code="InternalError", message="oops", request_id="R1"), True),
     (ThrottlingException(status_code=400, code="Throttling.User", message="slow down", request_id="R1", retry_after=1), True),
 ])
-def test_each_openapi_exception_is_translated_and_throttling_retried(exc, throttled, sleeps):
+def test_each_openapi_exception_is_translated_and_throttling_retried(exc, throttled, sleeps, raiser):
     assert errors.is_sdk_error(exc)
     assert errors.is_throttling(exc) is throttled
     with pytest.raises(AliyunError) as info:
