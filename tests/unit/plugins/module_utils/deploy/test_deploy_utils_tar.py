@@ -183,16 +183,21 @@ class TarRun:
         return make_tar(self.tmp / ("%s.tgz" % version), files)
 
     def deploy(self, version, pkg, check_mode=False, **kw):
-        size, sha, chunks = file_hashes(pkg, CHUNK)
-        params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
-        params.update(app="web", version=version, deploy_dir=self.deploy_dir, state_dir=self.state, chunk_size=CHUNK,
-                      package_sha256=sha, package_size=size, chunk_sha256=chunks, src=pkg,
-                      health_checks=[dict(port=self.server.port, retries=0, delay=0, timeout=5)])
+        _size, sha, _chunks, params = self.module_params(pkg, version)
         params.update(kw)
         probe = TarDeployment(dict(params), check_mode=check_mode).probe()
         if not probe["up_to_date"] and not check_mode:
             upload(pkg, self.state, sha)
         return TarDeployment(params, check_mode=check_mode).run()
+
+    def module_params(self, pkg, version="1"):
+        """``(size, sha256, chunk hashes, params)``: the module's parameters for deploying ``pkg`` as ``version``."""
+        size, sha, chunks = file_hashes(pkg, CHUNK)
+        params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
+        params.update(app="web", version=version, deploy_dir=self.deploy_dir, state_dir=self.state, chunk_size=CHUNK,
+                      src=pkg, package_sha256=sha, package_size=size, chunk_sha256=chunks,
+                      health_checks=[dict(port=self.server.port, retries=0, delay=0, timeout=5)])
+        return size, sha, chunks, params
 
     def current(self):
         return open(os.path.join(self.deploy_dir, "current", "index.html")).read()
@@ -429,11 +434,7 @@ def test_deploy_tar_runs_the_stage_asked_for_and_every_result_carries_the_transf
 
     r = tar_run
     pkg = r.release("1")
-    size, sha, chunks = file_hashes(pkg, CHUNK)
-    params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
-    params.update(app="web", version="1", deploy_dir=r.deploy_dir, state_dir=r.state, chunk_size=CHUNK, src=pkg,
-                  package_sha256=sha, package_size=size, chunk_sha256=chunks,
-                  health_checks=[dict(port=r.server.port, retries=0, delay=0, timeout=5)])
+    size, sha, chunks, params = r.module_params(pkg)
     probe = deploy_tar(dict(params, stage="probe"))
     assert probe["missing"] == list(range(len(chunks))) and "transfer" not in probe
     upload(pkg, r.state, sha)
@@ -457,11 +458,7 @@ def test_deploy_stage_without_an_upload_fails_clearly(tar_run):
 
     r = tar_run
     pkg = r.release("1")
-    size, sha, chunks = file_hashes(pkg, CHUNK)
-    params = dict((k, v.get("default")) for k, v in TAR_OPTIONS.items())
-    params.update(app="web", version="1", deploy_dir=r.deploy_dir, state_dir=r.state, chunk_size=CHUNK, src=pkg,
-                  package_sha256=sha, package_size=size, chunk_sha256=chunks,
-                  health_checks=[dict(port=r.server.port, retries=0, delay=0, timeout=5)])
+    size, sha, chunks, params = r.module_params(pkg)
     with pytest.raises(DeployError, match="no chunk of this package has reached the host") as err:
         deploy_tar(params)
     assert err.value.details["transfer"] == {}
