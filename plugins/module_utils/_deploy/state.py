@@ -27,6 +27,7 @@ import string
 import time
 
 from ansible_collections.opsforge.infra.plugins.module_utils._common.files import atomic_write  # noqa: F401 - also used as st.atomic_write
+from ansible_collections.opsforge.infra.plugins.module_utils._common.lockfile import LockBusy, LockFile
 from ansible_collections.opsforge.infra.plugins.module_utils._deploy.errors import DeployError
 
 DEFAULT_STATE_DIR = "/var/lib/opsforge/deploy"
@@ -189,14 +190,15 @@ def pid_alive(pid):
     return True
 
 
-class DeployLock:
-    """One deploy at a time per host and app: an atomically created file with owner details.
+class DeployLock(LockFile):
+    """One deploy at a time per host and app: a lock file with owner details (``_common/lockfile.py``).
 
     The owner is stale when it runs on this host and its pid is gone, or when its TTL passed;
     a stale lock is taken over (the takeover is reported in ``took_over``).
     """
 
     def __init__(self, store, app, deploy_id, ttl=3600, wait=0, poll=1.0, sleep=time.sleep, clock=time.time):
+        super().__init__(store.lock_path(app))
         self.store = store
         self.app = app
         self.deploy_id = deploy_id
@@ -205,9 +207,7 @@ class DeployLock:
         self.poll = poll
         self.sleep = sleep
         self.clock = clock
-        self.path = store.lock_path(app)
         self.held = False
-        self.took_over = None
         self.waited = 0.0
 
     def owner_info(self):
@@ -231,55 +231,33 @@ class DeployLock:
             return True
         return False
 
-    def _create(self):
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except OSError as exc:
-            if exc.errno == 17:  # EEXIST
-                return False
-            raise DeployError("cannot create lock %s: %s" % (self.path, exc), cause=exc)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(self.owner_info(), sort_keys=True))
-            handle.flush()
-            os.fsync(handle.fileno())
-        return True
+    def busy_error(self, owner):
+        owner = owner or {}
+        return DeployError(
+            "another deploy of %s is running on this host: %s by %s (pid %s on %s) since %s"
+            % (self.app, owner.get("deploy_id"), owner.get("user"), owner.get("pid"), owner.get("host"),
+               owner.get("started")),
+            details=dict(lock_owner=owner, lock_path=self.path))
 
     def acquire(self):
         start = self.clock()
-        while True:
-            if self._create():
-                self.held = True
-                self.waited = self.clock() - start
-                return self
-            owner = self.read_owner()
-            if self.is_stale(owner):
-                # Move the stale lock aside atomically; only one contender wins the rename.
-                aside = "%s.stale.%d" % (self.path, os.getpid())
-                try:
-                    os.rename(self.path, aside)
-                    os.unlink(aside)
-                    self.took_over = owner or {}
-                except OSError:
-                    pass
-                continue
-            if self.clock() - start >= self.wait:
-                raise DeployError(
-                    "another deploy of %s is running on this host: %s by %s (pid %s on %s) since %s"
-                    % (self.app, owner.get("deploy_id"), owner.get("user"), owner.get("pid"), owner.get("host"),
-                       owner.get("started")),
-                    details=dict(lock_owner=owner, lock_path=self.path))
-            self.sleep(self.poll)
+        try:
+            self.take(self.owner_info, wait=self.wait, poll=self.poll, clock=self.clock, sleep=self.sleep)
+        except LockBusy as exc:
+            raise self.busy_error(exc.owner) from None
+        except OSError as exc:
+            raise DeployError("cannot create lock %s: %s" % (self.path, exc), cause=exc)
+        self.held = True
+        self.waited = self.clock() - start
+        return self
 
     def release(self):
         if not self.held:
             return
-        owner = self.read_owner()
-        if owner and owner.get("deploy_id") == self.deploy_id:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
+        try:
+            self.release_if(lambda owner: owner.get("deploy_id") == self.deploy_id)
+        except OSError:
+            pass
         self.held = False
 
     def __enter__(self):

@@ -10,7 +10,8 @@
 The file (``/run/lock/opsforge-panel/<app>.lock``) is created with ``O_EXCL`` and holds
 ``{"owner", "since", "token"}``. Another publish waits up to ``wait`` seconds and then fails
 with the owner's name; a lock older than ``stale_after`` seconds (a publish that died) is taken
-over. Only the holder of the token removes it.
+over. Only the holder of the token removes it. The file, its waiting and its race-free takeover are
+``_common/lockfile.py``; this module keeps the panel's record, staleness rule and messages.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import time
 import uuid
 
+from ansible_collections.opsforge.infra.plugins.module_utils._common.lockfile import LockBusy, LockFile
 from ansible_collections.opsforge.infra.plugins.module_utils._panel import files as panel_files
 from ansible_collections.opsforge.infra.plugins.module_utils._panel.errors import PanelError
 
@@ -30,11 +32,16 @@ def _when(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-class PublishLock:
+class PublishLock(LockFile):
+    """The publish lock of ``app`` at ``path`` (``_common/lockfile.py`` with the panel's record and rules)."""
+
+    dir_mode = 0o755
+
     def __init__(self, path, app):
-        self.path = path
+        super().__init__(path)
         self.app = app
-        self.took_over = None
+        self.stale_after = 3600
+        self.now = time.time
 
     def holder(self):
         data = panel_files.read_bytes(self.path)
@@ -45,44 +52,35 @@ class PublishLock:
         except ValueError:
             return dict(owner="unknown (unreadable lock file)", since=os.path.getmtime(self.path), token=None)
 
-    def _create(self, record):
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle)
-        return True
+    def read_owner(self):
+        return self.holder()
+
+    def is_stale(self, owner):
+        return self.now() - float(owner.get("since") or 0) > self.stale_after
 
     def acquire(self, owner, wait=0, stale_after=3600, now=time.time, sleep=time.sleep):
         """Take the lock for ``owner``; returns the token that releases it. Raises PanelError when held by another."""
-        os.makedirs(os.path.dirname(self.path), 0o755, exist_ok=True)
-        record = dict(owner=owner, since=now(), token=uuid.uuid4().hex)
-        deadline = now() + max(0, wait)
-        while True:
-            record["since"] = now()
-            if self._create(record):
-                return record["token"]
-            held = self.holder()
-            if held is None:
-                continue
-            if now() - float(held.get("since") or 0) > stale_after:
-                panel_files.write_atomic(self.path, json.dumps(record).encode(), 0o644)
-                if (self.holder() or {}).get("token") == record["token"]:
-                    self.took_over = held.get("owner")
-                    return record["token"]
-                continue
-            if now() >= deadline:
-                raise PanelError(
-                    "app %s is being published on this host by %s since %s (lock %s); waited %ss. Try again when it is done, "
-                    "or remove the lock file if that publish is dead (it is taken over by itself after %ss)."
-                    % (self.app, held.get("owner"), _when(float(held.get("since") or 0)), self.path, wait, stale_after),
-                    details=dict(lock_owner=held.get("owner")))
-            sleep(1)
+        self.stale_after, self.now = stale_after, now
+        token = uuid.uuid4().hex
+        try:
+            self.take(lambda: dict(owner=owner, since=now(), token=token), wait=max(0, wait), poll=1, clock=now,
+                      sleep=sleep)
+        except LockBusy as exc:
+            held = exc.owner or {}
+            raise PanelError(
+                "app %s is being published on this host by %s since %s (lock %s); waited %ss. Try again when it is done, "
+                "or remove the lock file if that publish is dead (it is taken over by itself after %ss)."
+                % (self.app, held.get("owner"), _when(float(held.get("since") or 0)), self.path, wait, stale_after),
+                details=dict(lock_owner=held.get("owner"))) from None
+        except OSError as exc:
+            raise PanelError("cannot create lock %s: %s" % (self.path, exc), cause=exc)
+        if self.took_over is not None:
+            self.took_over = self.took_over.get("owner")
+        return token
 
     def release(self, token):
         """Remove the lock when ``token`` holds it. Returns whether it was removed."""
-        held = self.holder()
-        if not held or held.get("token") != token:
-            return False
-        return panel_files.remove(self.path)
+        try:
+            return self.release_if(lambda held: held.get("token") == token)
+        except OSError as exc:
+            raise PanelError("cannot remove %s: %s" % (self.path, exc), cause=exc)
