@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import pytest
 
@@ -57,3 +58,38 @@ def test_a_stale_lock_is_taken_over_and_a_fresh_one_is_not(tmp_path):
     other = Lock(lock.path)
     assert other.take_over(dict(id="dead", stale=True)) is False, "a late takeover removed the new holder's lock"
     assert lock.read_owner() == dict(id="me") and other.took_over is None
+
+
+@pytest.mark.parametrize("round_", range(15))
+def test_many_runs_on_one_stale_lock_make_one_holder(tmp_path, round_):
+    """Six runs find the same stale lock at once (a pause after each read widens the race): exactly one holds it, the
+    file names that one, and every other run is refused naming it. The deploy and panel locks are this mechanism;
+    their own tests force the two-run interleaving through their own owner reads."""
+    path = str(tmp_path / "a.lock")
+    write(path, dict(id="dead", stale=True))
+    names = ["run-%d" % i for i in range(6)]
+    start, outcomes = threading.Barrier(len(names)), {}
+
+    class SlowLock(Lock):
+        def read_owner(self):
+            owner = super().read_owner()
+            threading.Event().wait(0.002)
+            return owner
+
+    def run(name):
+        start.wait(10)
+        try:
+            SlowLock(path).take(lambda: dict(id=name))
+            outcomes[name] = "held"
+        except LockBusy as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    holders = [name for name in names if outcomes.get(name) == "held"]
+    assert len(outcomes) == len(names)
+    assert holders == [Lock(path).read_owner()["id"]], "round %d: %s all hold the lock" % (round_, holders)
+    assert all(outcomes[name].owner["id"] == holders[0] for name in names if name not in holders)
