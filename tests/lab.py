@@ -314,6 +314,11 @@ PANEL_CONTAINER = "opsforge-lab-panel"
 PANEL_CA_DIR = "/etc/opsforge/lab"
 
 
+def panel_exec(*argv, check=False):
+    """Run ``argv`` in panel_host through docker exec (no shell); the CompletedProcess, with text output."""
+    return subprocess.run(["docker", "exec", PANEL_CONTAINER] + list(argv), capture_output=True, text=True, check=check)
+
+
 def copy_pebble_cas_to_panel(lab):
     """Copy the Pebble listener CA and the root of its chains into panel_host (again after a Pebble restart: the root
     changes)."""

@@ -29,9 +29,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from lab import ROOT, run_playbook
+from lab import ROOT, run_playbook, PANEL_CONTAINER as PANEL, panel_exec as host
 
-PANEL = "opsforge-lab-panel"
 NAMED_PORT = 19460
 PEBBLE_PORT = 19461
 PEBBLE_MANAGEMENT_PORT = 19462
@@ -58,10 +57,6 @@ PLAY = """
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def host(*argv, check=False):
-    return subprocess.run(["docker", "exec", PANEL] + list(argv), capture_output=True, text=True, check=check)
-
-
 def host_sha(path):
     out = host("sha256sum", path)
     return out.stdout.split()[0] if out.returncode == 0 else None

@@ -19,9 +19,8 @@ import time
 
 import pytest
 
-from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, copy_pebble_cas_to_panel, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, copy_pebble_cas_to_panel, run_playbook, panel_exec as host
 
-PANEL = "opsforge-lab-panel"
 APP = "shop"
 APP_PORT = 19110
 HTTPS_PORT = 19444
@@ -32,10 +31,6 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def host(*argv, check=False):
-    return subprocess.run(["docker", "exec", PANEL] + list(argv), capture_output=True, text=True, check=check)
-
-
 def host_sha(path):
     out = host("sha256sum", path)
     return out.stdout.split()[0] if out.returncode == 0 else None

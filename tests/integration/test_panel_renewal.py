@@ -15,16 +15,14 @@ import json
 import os
 import socket
 import ssl
-import subprocess
 import threading
 import time
 
 import pytest
 from cryptography import x509
 
-from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook, panel_exec as host
 
-PANEL = "opsforge-lab-panel"
 APP = "renew-shop"
 APP_PORT = 19497
 HTTP_PORT = 19495
@@ -32,10 +30,6 @@ HTTPS_PORT = 19496
 DOMAIN = "shop.renew.lab.test"
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def host(*argv, check=False):
-    return subprocess.run(["docker", "exec", PANEL] + list(argv), capture_output=True, text=True, check=check)
 
 
 def cleanup_host():
@@ -104,6 +98,17 @@ class HttpsProber(threading.Thread):
             raise AssertionError("unexpected answer: %r" % response[:200])
         return serial
 
+    def assert_switched_once(self, old, during):
+        """Every probe while it ran was answered over HTTPS, with ``old``'s certificate first, then the new one for
+        good (one switch, no flapping)."""
+        failures = [(round(t - self.results[0][0], 2), r) for t, r in self.results if isinstance(r, str)]
+        assert len(self.results) > 20, "the prober hardly ran: %r" % self.results
+        assert not failures, "%d of %d HTTPS probes failed during %s: %r" % (len(failures), len(self.results), during, failures[:10])
+        serials = [r for _t, r in self.results]
+        assert serials[0] == old and serials[-1] != old, "the new certificate is not served after %s" % during
+        switched = [i for i in range(1, len(serials)) if serials[i] != serials[i - 1]]
+        assert len(switched) == 1, "the served certificate flapped: %r" % switched
+
     def run(self):
         while not self.stop.is_set():
             started = time.monotonic()
@@ -150,13 +155,7 @@ def test_reissue_with_a_new_key_keeps_https_up_and_switches_to_the_new_certifica
         watcher.stop.set()
         prober.join(10)
         watcher.join(10)
-    failures = [(round(t - prober.results[0][0], 2), r) for t, r in prober.results if isinstance(r, str)]
-    assert len(prober.results) > 20, "the prober hardly ran: %r" % prober.results
-    assert not failures, "%d of %d HTTPS probes failed during the re-issue: %r" % (len(failures), len(prober.results), failures[:10])
-    serials = [r for _t, r in prober.results]
-    assert serials[0] == old and serials[-1] != old, "the served certificate did not change"
-    switched = [i for i in range(1, len(serials)) if serials[i] != serials[i - 1]]
-    assert len(switched) == 1, "the served certificate flapped: %r" % switched
+    prober.assert_switched_once(old, "the re-issue")
     rejected = [r for r in watcher.results if r is not True]
     assert watcher.results and not rejected, "nginx -t failed %d of %d times during the re-issue: %s" % (
         len(rejected), len(watcher.results), rejected[:3])
@@ -180,12 +179,7 @@ def test_a_certificate_file_deleted_by_hand_keeps_https_up_while_the_next_publis
     finally:
         prober.stop.set()
         prober.join(10)
-    failures = [(round(t - prober.results[0][0], 2), r) for t, r in prober.results if isinstance(r, str)]
-    assert len(prober.results) > 20, "the prober hardly ran: %r" % prober.results
-    assert not failures, "%d of %d HTTPS probes failed during the publish: %r" % (len(failures), len(prober.results), failures[:10])
-    serials = [r for _t, r in prober.results]
-    assert serials[0] == old and serials[-1] != old, "the new certificate is not served"
-    assert len([i for i in range(1, len(serials)) if serials[i] != serials[i - 1]]) == 1, "the served certificate flapped"
+    prober.assert_switched_once(old, "the publish")
     assert host("test", "-s", "/etc/nginx/certs/%s.crt" % DOMAIN).returncode == 0
     assert host("cat", site, check=True).stdout == live_site
     assert host("nginx", "-t", "-q").returncode == 0

@@ -20,18 +20,13 @@ import time
 
 import pytest
 
-from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook
+from lab import PANEL_CA_DIR as LAB_CA_DIR, ROOT, run_playbook, panel_exec as host
 
-PANEL = "opsforge-lab-panel"
 HTTP_PORT = 19201
 HTTPS_PORT = 19202
 APPS = {"sites-alpha": 19211, "sites-beta": 19212, "sites-gamma": 19213}
 
 pytestmark = pytest.mark.timeout(900)
-
-
-def host(*argv, check=False):
-    return subprocess.run(["docker", "exec", PANEL] + list(argv), capture_output=True, text=True, check=check)
 
 
 def host_exists(path):
